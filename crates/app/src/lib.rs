@@ -1,1 +1,26 @@
+//! Portico's use cases. The only crate that combines the domain rules, storage, cryptography and
+//! the outbound ports (clock, randomness, DNS). Every change runs in one transaction that also
+//! writes its event.
 
+pub mod api_keys;
+pub mod bootstrap;
+pub mod clients;
+mod context;
+pub mod dns;
+pub mod error;
+pub mod events;
+pub mod idempotency;
+pub mod input;
+pub mod maintenance;
+pub mod memberships;
+pub mod organization_domains;
+pub mod organizations;
+pub mod passwords;
+pub mod permissions;
+pub mod ports;
+pub mod roles;
+pub mod users;
+
+pub use context::{App, AppSettings};
+pub use error::{Error, Result};
+pub use portico_store::{Db, Engine, Order, Page, PageRequest};

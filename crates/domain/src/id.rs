@@ -53,6 +53,11 @@ impl fmt::Display for Ulid {
     }
 }
 
+/// Implemented by every typed id, so ids can be minted generically.
+pub trait PublicId: Sized {
+    fn from_ulid(ulid: Ulid) -> Self;
+}
+
 /// Defines a typed public id with a fixed prefix. Mixing up two kinds of id fails to compile,
 /// and parsing rejects any other prefix.
 macro_rules! define_id {
@@ -82,6 +87,12 @@ macro_rules! define_id {
             /// Rebuilds an id read back from storage, where it was written by `from_ulid`.
             pub fn from_trusted(text: String) -> Self {
                 $name(text)
+            }
+        }
+
+        impl PublicId for $name {
+            fn from_ulid(ulid: Ulid) -> Self {
+                $name::from_ulid(ulid)
             }
         }
 

@@ -4,6 +4,7 @@
 //! The objects serialize to exactly the JSON the WorkOS SDKs read (see `docs/api.md`), because the
 //! same shapes are stored in event payloads and returned by the API.
 
+pub mod client;
 pub mod email;
 pub mod event;
 pub mod id;

@@ -28,6 +28,12 @@ impl Invalid {
     }
 }
 
+impl From<FieldError> for Invalid {
+    fn from(error: FieldError) -> Self {
+        Invalid(vec![error])
+    }
+}
+
 /// Collects field errors while a request is checked, so all of them are reported together.
 #[derive(Debug, Default)]
 pub struct Checker {

@@ -1,0 +1,22 @@
+//! Periodic clean-up: events past their retention, idempotency keys past 24 hours.
+
+use crate::App;
+use crate::error::Result;
+use crate::idempotency::RETENTION_MS;
+use portico_domain::event::MIN_RETENTION_DAYS;
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Purged {
+    pub events: u64,
+    pub idempotency_keys: u64,
+}
+
+pub async fn purge_expired(app: &App) -> Result<Purged> {
+    let now = app.now();
+    let days = i64::from(app.settings.event_retention_days.max(MIN_RETENTION_DAYS));
+    let mut tx = app.db.begin().await?;
+    let events = portico_store::events::purge_before(tx.conn(), now.plus_ms(-days * 24 * 60 * 60 * 1000)).await?;
+    let idempotency_keys = portico_store::idempotency::purge_before(tx.conn(), now.plus_ms(-RETENTION_MS)).await?;
+    tx.commit().await?;
+    Ok(Purged { events, idempotency_keys })
+}

@@ -1,0 +1,244 @@
+//! Configuration: `portico.toml`, then `PORTICO_*` environment variables, then flags (each
+//! overriding the one before), validated at start with messages that say what to change.
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Landing page at `/`, friendly defaults for a first run.
+    Dev,
+    Production,
+}
+
+/// The file's shape. Every key is optional; unknown keys are an error so typos do not pass
+/// silently.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub mode: Option<Mode>,
+    pub listen: Option<String>,
+    pub public_url: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    #[serde(default)]
+    pub database: DatabaseSection,
+    #[serde(default)]
+    pub roles: RolesSection,
+    #[serde(default)]
+    pub events: EventsSection,
+    #[serde(default)]
+    pub bootstrap: BootstrapSection,
+    #[serde(default)]
+    pub log: LogSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSection {
+    pub max_connections: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RolesSection {
+    pub default_role: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventsSection {
+    pub retention_days: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BootstrapSection {
+    pub redirect_uris: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSection {
+    pub format: Option<String>,
+    pub level: Option<String>,
+}
+
+/// Settings from the environment and flags (clap fills these from both).
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct Overrides {
+    /// Configuration file [default: ./portico.toml when it exists]
+    #[arg(long, env = "PORTICO_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// Where the embedded SQLite database lives [default: ./portico-data]
+    #[arg(long, env = "PORTICO_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// postgres://… to use PostgreSQL instead of the embedded SQLite
+    #[arg(long, env = "PORTICO_DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// dev or production [default: dev]
+    #[arg(long, env = "PORTICO_MODE", global = true)]
+    pub mode: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Database {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub mode: Mode,
+    pub listen: SocketAddr,
+    pub public_url: String,
+    pub database: Database,
+    pub max_connections: u32,
+    pub default_role: String,
+    pub event_retention_days: u32,
+    pub bootstrap_redirect_uris: Vec<String>,
+    pub log_json: bool,
+    pub log_level: String,
+}
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_REDIRECT_URI: &str = "http://localhost:3000/callback";
+
+fn read_file(path: &Path) -> Result<FileConfig> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the configuration file {}", path.display()))?;
+    toml::from_str(&text).map_err(|error| anyhow::anyhow!("{}: {}", path.display(), error.to_string().trim()))
+}
+
+impl Settings {
+    /// Builds the settings for a command; `listen` and `public_url` come from `serve`'s flags.
+    pub fn load(overrides: &Overrides, listen: Option<&str>, public_url: Option<&str>) -> Result<Settings> {
+        let file = match &overrides.config {
+            Some(path) => read_file(path)?,
+            None if Path::new("portico.toml").exists() => read_file(Path::new("portico.toml"))?,
+            None => FileConfig::default(),
+        };
+        let mode = match overrides.mode.as_deref() {
+            Some("dev") => Mode::Dev,
+            Some("production") => Mode::Production,
+            Some(other) => bail!("mode must be \"dev\" or \"production\", not {other:?} (PORTICO_MODE / --mode)"),
+            None => file.mode.unwrap_or(Mode::Dev),
+        };
+        let listen_text = listen.map(str::to_owned).or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let listen: SocketAddr = listen_text
+            .parse()
+            .map_err(|_| anyhow::anyhow!("listen must be an address and port such as 127.0.0.1:8080, not {listen_text:?}"))?;
+        let public_url = public_url
+            .map(str::to_owned)
+            .or(file.public_url)
+            .unwrap_or_else(|| {
+                let host = if listen.ip().is_unspecified() || listen.ip().is_loopback() { "localhost".to_owned() } else { listen.ip().to_string() };
+                format!("http://{host}:{}", listen.port())
+            })
+            .trim_end_matches('/')
+            .to_owned();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            bail!("public_url must start with http:// or https://, not {public_url:?}");
+        }
+        if mode == Mode::Production && public_url.starts_with("http://") && !public_url.contains("://localhost") {
+            bail!("in production, public_url must be https:// (it is {public_url:?}); put Portico behind TLS");
+        }
+        let database_url = overrides.database_url.clone().or(file.database_url).filter(|u| !u.is_empty());
+        let database = match database_url {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Database::Postgres(url),
+            Some(url) if url.starts_with("sqlite://") => Database::Sqlite(PathBuf::from(url.trim_start_matches("sqlite://"))),
+            Some(url) => {
+                let scheme = url.split("://").next().unwrap_or_default();
+                bail!("database_url must start with postgres:// (or sqlite://PATH), not {scheme}://…")
+            }
+            None => {
+                let dir = overrides.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("portico-data"));
+                Database::Sqlite(dir.join("portico.db"))
+            }
+        };
+        let max_connections = file.database.max_connections.unwrap_or(16);
+        if !(1..=512).contains(&max_connections) {
+            bail!("database.max_connections must be between 1 and 512, not {max_connections}");
+        }
+        let event_retention_days = file.events.retention_days.unwrap_or(90);
+        if event_retention_days < portico_domain::event::MIN_RETENTION_DAYS {
+            bail!(
+                "events.retention_days must be at least {} (it is {event_retention_days})",
+                portico_domain::event::MIN_RETENTION_DAYS
+            );
+        }
+        let default_role = std::env::var("PORTICO_DEFAULT_ROLE").ok().or(file.roles.default_role).unwrap_or_else(|| "member".into());
+        portico_domain::slug::check("roles.default_role", &default_role).map_err(|e| anyhow::anyhow!(e.message))?;
+        let bootstrap_redirect_uris = file.bootstrap.redirect_uris.unwrap_or_else(|| vec![DEFAULT_REDIRECT_URI.to_owned()]);
+        for uri in &bootstrap_redirect_uris {
+            portico_domain::client::check_redirect_uri("bootstrap.redirect_uris", uri).map_err(|e| anyhow::anyhow!(e.message))?;
+        }
+        let log_json = match file.log.format.as_deref() {
+            None => mode == Mode::Production,
+            Some("json") => true,
+            Some("pretty") => false,
+            Some(other) => bail!("log.format must be \"json\" or \"pretty\", not {other:?}"),
+        };
+        let log_level = std::env::var("PORTICO_LOG").ok().or(file.log.level).unwrap_or_else(|| "info".into());
+        Ok(Settings {
+            mode,
+            listen,
+            public_url,
+            database,
+            max_connections,
+            default_role,
+            event_retention_days,
+            bootstrap_redirect_uris,
+            log_json,
+            log_level,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_with(file: &str, overrides: Overrides) -> Result<Settings> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("portico.toml");
+        std::fs::write(&path, file)?;
+        Settings::load(&Overrides { config: Some(path), ..overrides }, None, None)
+    }
+
+    #[test]
+    fn defaults_to_embedded_sqlite_in_dev_mode() {
+        let settings = load_with("", Overrides::default()).unwrap();
+        assert_eq!(settings.mode, Mode::Dev);
+        assert_eq!(settings.listen.to_string(), DEFAULT_LISTEN);
+        assert!(matches!(settings.database, Database::Sqlite(ref p) if p.ends_with("portico-data/portico.db")));
+        assert_eq!(settings.public_url, "http://localhost:8080");
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let overrides = Overrides { database_url: Some("postgres://db/portico".into()), ..Default::default() };
+        let settings = load_with("database_url = \"sqlite://x.db\"\n[roles]\ndefault_role = \"viewer\"", overrides).unwrap();
+        assert!(matches!(settings.database, Database::Postgres(_)));
+        assert_eq!(settings.default_role, "viewer");
+    }
+
+    #[test]
+    fn bad_values_say_what_to_fix() {
+        let error = load_with("listen = \"8080\"", Overrides::default()).unwrap_err().to_string();
+        assert!(error.contains("127.0.0.1:8080"), "{error}");
+        let error = load_with("databse_url = \"x\"", Overrides::default()).unwrap_err().to_string();
+        assert!(error.contains("databse_url"), "{error}");
+        let error = load_with("[events]\nretention_days = 7", Overrides::default()).unwrap_err().to_string();
+        assert!(error.contains("at least 30"), "{error}");
+        let error = load_with("database_url = \"mysql://x\"", Overrides::default()).unwrap_err().to_string();
+        assert!(error.contains("postgres://"), "{error}");
+        let error = load_with("mode = \"production\"\npublic_url = \"http://auth.example.com\"", Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("https://"), "{error}");
+    }
+}
