@@ -1,7 +1,7 @@
 //! Management API keys: `sk_test_…` secrets shown once, stored as SHA-256.
 
-use crate::error::{Error, Result};
 use crate::App;
+use crate::error::{Error, Result};
 use portico_domain::{ApiKeyId, Timestamp};
 use portico_store::api_keys::ApiKeyRecord;
 use std::collections::HashMap;
@@ -48,10 +48,8 @@ pub async fn create(app: &App, name: &str) -> Result<NewApiKey> {
     if name.is_empty() || name.chars().count() > 128 {
         return Err(Error::invalid("name", "name_invalid", "the key's name must be 1 to 128 characters"));
     }
-    let secret = format!(
-        "sk_test_{}",
-        portico_crypto::secret::random_token().map_err(|e| Error::Internal(e.to_string()))?
-    );
+    let secret =
+        format!("sk_test_{}", portico_crypto::secret::random_token().map_err(|e| Error::Internal(e.to_string()))?);
     let record = ApiKeyRecord {
         id: app.new_id(),
         name: name.to_owned(),
@@ -93,7 +91,8 @@ pub async fn authenticate(app: &App, presented: &str) -> Result<ApiKeyId> {
         return Ok(id);
     }
     let mut reader = app.db.read().await?;
-    let record = portico_store::api_keys::find_active_by_secret(reader.conn(), &digest).await?.ok_or(Error::Unauthorized)?;
+    let record =
+        portico_store::api_keys::find_active_by_secret(reader.conn(), &digest).await?.ok_or(Error::Unauthorized)?;
     app.api_key_cache.put(digest, record.id.clone(), now);
     Ok(record.id)
 }

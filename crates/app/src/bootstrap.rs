@@ -66,13 +66,16 @@ pub async fn bootstrap_or_new_key(app: &App, redirect_uris: &[String]) -> Result
     if let Some(created) = bootstrap_if_fresh(app, redirect_uris).await? {
         return Ok(created);
     }
-    let client = clients::list(app)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| Error::Internal("the environment has no client; create one with `portico clients create`".into()))?;
+    let client = clients::list(app).await?.into_iter().next().ok_or_else(|| {
+        Error::Internal("the environment has no client; create one with `portico clients create`".into())
+    })?;
     let key = api_keys::create(app, "Bootstrap").await?;
-    Ok(Bootstrap { api_key: key.secret, client_id: client.id.to_string(), redirect_uris: client.redirect_uris, created: false })
+    Ok(Bootstrap {
+        api_key: key.secret,
+        client_id: client.id.to_string(),
+        redirect_uris: client.redirect_uris,
+        created: false,
+    })
 }
 
 /// Checks that the configured default role exists as an environment role.
@@ -83,7 +86,9 @@ pub async fn check_default_role(app: &App) -> Result<()> {
         return Err(Error::invalid(
             "default_role",
             "role_not_found",
-            format!("the default role '{slug}' is not an environment role; create it or set roles.default_role to an existing one"),
+            format!(
+                "the default role '{slug}' is not an environment role; create it or set roles.default_role to an existing one"
+            ),
         ));
     }
     Ok(())

@@ -1,7 +1,7 @@
 //! OAuth clients: their exact redirect URIs and the browser origins allowed to call Portico.
 
-use crate::error::{Error, Result};
 use crate::App;
+use crate::error::{Error, Result};
 use portico_domain::ClientId;
 use portico_domain::client::{check_origin, check_redirect_uri};
 use portico_domain::validation::{Checker, required_text};
@@ -34,7 +34,8 @@ pub async fn create(app: &App, name: &str, redirect_uris: &[String], origins: &[
     checker.finish()?;
     let name = name.ok_or_else(|| Error::Internal("validated fields missing".into()))?;
     let now = app.now();
-    let client = ClientRecord { id: app.new_id(), name, redirect_uris, allowed_origins, created_at: now, updated_at: now };
+    let client =
+        ClientRecord { id: app.new_id(), name, redirect_uris, allowed_origins, created_at: now, updated_at: now };
     let mut tx = app.db.begin().await?;
     portico_store::clients::insert(tx.conn(), &client).await?;
     tx.commit().await?;
@@ -58,15 +59,24 @@ pub async fn update(app: &App, id: &str, changes: ClientChanges) -> Result<Clien
     let (add_uris, add_origins) = check_lists(&mut checker, &changes.add_redirect_uris, &changes.add_origins);
     checker.finish()?;
     let mut tx = app.db.begin().await?;
-    let mut client = portico_store::clients::get(tx.conn(), &client_id).await?.ok_or_else(|| Error::not_found("Client", id))?;
+    let mut client =
+        portico_store::clients::get(tx.conn(), &client_id).await?.ok_or_else(|| Error::not_found("Client", id))?;
     for uri in &changes.remove_redirect_uris {
         if !client.redirect_uris.contains(uri) {
-            return Err(Error::invalid("redirect_uri", "redirect_uri_not_found", format!("{uri} is not a redirect URI of this client")));
+            return Err(Error::invalid(
+                "redirect_uri",
+                "redirect_uri_not_found",
+                format!("{uri} is not a redirect URI of this client"),
+            ));
         }
     }
     for origin in &changes.remove_origins {
         if !client.allowed_origins.contains(origin) {
-            return Err(Error::invalid("allowed_origin", "origin_not_found", format!("{origin} is not an allowed origin of this client")));
+            return Err(Error::invalid(
+                "allowed_origin",
+                "origin_not_found",
+                format!("{origin} is not an allowed origin of this client"),
+            ));
         }
     }
     client.redirect_uris.retain(|u| !changes.remove_redirect_uris.contains(u));

@@ -41,10 +41,9 @@ impl From<StoreError> for Error {
     fn from(error: StoreError) -> Self {
         match error {
             // Reached only when two requests race past the checks each use case makes first.
-            StoreError::Unique { index } => Error::Conflict {
-                code: "conflict",
-                message: format!("A conflicting object already exists ({index})."),
-            },
+            StoreError::Unique { index } => {
+                Error::Conflict { code: "conflict", message: format!("A conflicting object already exists ({index}).") }
+            }
             StoreError::ForeignKey => Error::Conflict {
                 code: "conflict",
                 message: "The object refers to, or is referred to by, an object that changed meanwhile.".into(),

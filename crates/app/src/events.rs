@@ -1,7 +1,7 @@
 //! Writing events (always inside the transaction of the change) and reading them back.
 
-use crate::error::{Error, Result};
 use crate::App;
+use crate::error::{Error, Result};
 use portico_domain::event::{Event, is_valid_event_name};
 use portico_domain::{FieldError, Invalid, OrganizationId, Timestamp};
 use portico_store::events::EventFilter;

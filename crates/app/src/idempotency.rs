@@ -2,8 +2,8 @@
 
 use crate::App;
 use crate::error::Result;
-pub use portico_store::idempotency::Claim;
 use portico_domain::ApiKeyId;
+pub use portico_store::idempotency::Claim;
 
 /// How long keys are remembered.
 pub const RETENTION_MS: i64 = 24 * 60 * 60 * 1000;

@@ -171,7 +171,11 @@ pub async fn list(app: &App, query: &MembershipQuery, page: &PageRequest) -> Res
     let organization_id = query.organization_id.as_deref().and_then(|text| {
         let parsed = OrganizationId::parse(text);
         if parsed.is_none() {
-            checker.fail("organization_id", "organization_id_invalid", "organization_id must be an organization id (org_…)");
+            checker.fail(
+                "organization_id",
+                "organization_id_invalid",
+                "organization_id must be an organization id (org_…)",
+            );
         }
         parsed
     });
@@ -186,7 +190,11 @@ pub async fn list(app: &App, query: &MembershipQuery, page: &PageRequest) -> Res
     for text in &query.statuses {
         match MembershipStatus::parse(text) {
             Some(status) => statuses.push(status),
-            None => checker.fail("statuses", "statuses_invalid", format!("'{text}' is not one of active, inactive, pending")),
+            None => checker.fail(
+                "statuses",
+                "statuses_invalid",
+                format!("'{text}' is not one of active, inactive, pending"),
+            ),
         }
     }
     checker.finish()?;
@@ -197,10 +205,8 @@ pub async fn list(app: &App, query: &MembershipQuery, page: &PageRequest) -> Res
     let mut users: std::collections::HashMap<UserId, _> = users.into_iter().map(|u| (u.id.clone(), u)).collect();
     let mut data = Vec::with_capacity(page_of.data.len());
     for membership in page_of.data {
-        let user = users
-            .get(&membership.user_id)
-            .cloned()
-            .ok_or_else(|| Error::Internal("membership without user".into()))?;
+        let user =
+            users.get(&membership.user_id).cloned().ok_or_else(|| Error::Internal("membership without user".into()))?;
         data.push(MembershipWithUser::new(membership, user));
     }
     users.clear();

@@ -74,7 +74,10 @@ pub async fn create(app: &App, input: CreateOrganizationDomain) -> Result<Organi
     }
     if let Some(existing) = portico_store::organization_domains::find_by_domain(tx.conn(), &domain).await? {
         return Err(if existing.organization_id == org_id {
-            Error::conflict("organization_domain_already_exists", format!("The organization already has the domain {domain}."))
+            Error::conflict(
+                "organization_domain_already_exists",
+                format!("The organization already has the domain {domain}."),
+            )
         } else {
             Error::conflict(
                 "organization_domain_already_exists",

@@ -159,9 +159,7 @@ fn map_unique(error: portico_store::StoreError) -> Error {
 pub async fn get(app: &App, id: &str) -> Result<Organization> {
     let org_id = parse_organization_id(id)?;
     let mut reader = app.db.read().await?;
-    portico_store::organizations::get(reader.conn(), &org_id)
-        .await?
-        .ok_or_else(|| Error::not_found("Organization", id))
+    portico_store::organizations::get(reader.conn(), &org_id).await?.ok_or_else(|| Error::not_found("Organization", id))
 }
 
 pub async fn get_by_external_id(app: &App, external_id: &str) -> Result<Organization> {
@@ -197,7 +195,9 @@ pub async fn update(app: &App, id: &str, input: UpdateOrganization) -> Result<Or
         _ => None,
     };
     let stripe_customer_id = match &input.stripe_customer_id {
-        crate::input::Patch::Value(text) => checker.check(optional_text("stripe_customer_id", Some(text), 128)).flatten(),
+        crate::input::Patch::Value(text) => {
+            checker.check(optional_text("stripe_customer_id", Some(text), 128)).flatten()
+        }
         _ => None,
     };
     checker.finish()?;

@@ -21,9 +21,7 @@ impl PasswordHasher {
     }
 
     pub async fn hash(&self, password: String) -> Result<String> {
-        self.run(move || portico_crypto::password::hash(&password))
-            .await?
-            .map_err(|e| Error::Internal(e.to_string()))
+        self.run(move || portico_crypto::password::hash(&password)).await?.map_err(|e| Error::Internal(e.to_string()))
     }
 
     pub async fn verify(&self, password: String, stored: String) -> Result<bool> {

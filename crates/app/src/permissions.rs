@@ -17,7 +17,9 @@ pub async fn list(app: &App, page: &PageRequest) -> Result<Page<Permission>> {
 
 pub async fn get(app: &App, slug: &str) -> Result<Permission> {
     let mut reader = app.db.read().await?;
-    portico_store::permissions::get_by_slug(reader.conn(), slug).await?.ok_or_else(|| Error::not_found("Permission", slug))
+    portico_store::permissions::get_by_slug(reader.conn(), slug)
+        .await?
+        .ok_or_else(|| Error::not_found("Permission", slug))
 }
 
 pub async fn create(app: &App, input: CreatePermission) -> Result<Permission> {
@@ -30,11 +32,16 @@ pub async fn create(app: &App, input: CreatePermission) -> Result<Permission> {
         }
     };
     let name = checker.check(required_text("name", input.name.as_deref(), MAX_NAME_CHARS));
-    let description = checker.check(optional_text("description", input.description.as_deref(), MAX_DESCRIPTION_CHARS)).flatten();
+    let description =
+        checker.check(optional_text("description", input.description.as_deref(), MAX_DESCRIPTION_CHARS)).flatten();
     if let Some(value) = input.resource_type_slug.as_deref()
         && value != ORGANIZATION_RESOURCE_TYPE
     {
-        checker.fail("resource_type_slug", "resource_type_slug_invalid", format!("resource_type_slug must be {ORGANIZATION_RESOURCE_TYPE}"));
+        checker.fail(
+            "resource_type_slug",
+            "resource_type_slug_invalid",
+            format!("resource_type_slug must be {ORGANIZATION_RESOURCE_TYPE}"),
+        );
     }
     checker.finish()?;
     let (Some(slug), Some(name)) = (slug, name) else {

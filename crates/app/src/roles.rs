@@ -99,7 +99,8 @@ pub async fn create(app: &App, scope: &Scope, input: CreateRole) -> Result<Role>
         }
     };
     let name = checker.check(required_text("name", input.name.as_deref(), MAX_NAME_CHARS));
-    let description = checker.check(optional_text("description", input.description.as_deref(), MAX_DESCRIPTION_CHARS)).flatten();
+    let description =
+        checker.check(optional_text("description", input.description.as_deref(), MAX_DESCRIPTION_CHARS)).flatten();
     check_resource_type(&mut checker, input.resource_type_slug.as_deref());
     checker.finish()?;
     let (Some(slug), Some(name)) = (slug, name) else {
@@ -124,7 +125,11 @@ pub async fn create(app: &App, scope: &Scope, input: CreateRole) -> Result<Role>
         name,
         slug,
         description,
-        role_type: if resolved.organization().is_some() { RoleType::OrganizationRole } else { RoleType::EnvironmentRole },
+        role_type: if resolved.organization().is_some() {
+            RoleType::OrganizationRole
+        } else {
+            RoleType::EnvironmentRole
+        },
         resource_type_slug: ORGANIZATION_RESOURCE_TYPE.to_owned(),
         organization_id: resolved.organization().cloned(),
         permissions: Vec::new(),
@@ -201,7 +206,8 @@ async fn permission_ids(conn: Conn<'_>, field: &str, slugs: &[String]) -> Result
         slugs.iter().filter(|s| !found.iter().any(|p| &&p.slug == s)).map(String::as_str).collect();
     if !missing.is_empty() {
         return Err(Error::Invalid(
-            FieldError::new(field, "permission_not_found", format!("no permission with slug {}", missing.join(", "))).into(),
+            FieldError::new(field, "permission_not_found", format!("no permission with slug {}", missing.join(", ")))
+                .into(),
         ));
     }
     Ok(found.into_iter().map(|p| p.id).collect())
@@ -246,7 +252,11 @@ async fn change_permissions(app: &App, scope: &Scope, slug: &str, change: Change
 
 pub async fn set_permissions(app: &App, scope: &Scope, slug: &str, input: SetRolePermissions) -> Result<Role> {
     let Some(list) = input.permissions else {
-        return Err(Error::invalid("permissions", "permissions_required", "permissions is required (a list of permission slugs)"));
+        return Err(Error::invalid(
+            "permissions",
+            "permissions_required",
+            "permissions is required (a list of permission slugs)",
+        ));
     };
     let mut slugs: Vec<String> = Vec::new();
     let mut checker = Checker::new();

@@ -68,7 +68,11 @@ fn check_password_fields(
             }
         }
         (None, None, Some(_)) => {
-            checker.fail("password_hash", "password_hash_required", "password_hash_type was given without password_hash");
+            checker.fail(
+                "password_hash",
+                "password_hash_required",
+                "password_hash_type was given without password_hash",
+            );
             None
         }
         (None, None, None) => None,
@@ -102,7 +106,11 @@ fn email_not_available(creating: bool, field: &str, what: &str) -> Error {
     Error::BadRequest {
         code: if creating { "user_creation_error" } else { "user_update_error" },
         message: if creating { "Could not create user.".into() } else { "Could not update user.".into() },
-        errors: vec![FieldError::new(field, &format!("{field}_not_available"), format!("This {what} is not available."))],
+        errors: vec![FieldError::new(
+            field,
+            &format!("{field}_not_available"),
+            format!("This {what} is not available."),
+        )],
     }
 }
 
@@ -124,7 +132,8 @@ pub async fn create(app: &App, input: CreateUser) -> Result<User> {
     );
     let (first_name, last_name) =
         names(&mut checker, input.first_name.as_deref(), input.last_name.as_deref(), input.name.as_deref());
-    let external_id = checker.check(optional_text("external_id", input.external_id.as_deref(), EXTERNAL_ID_CHARS)).flatten();
+    let external_id =
+        checker.check(optional_text("external_id", input.external_id.as_deref(), EXTERNAL_ID_CHARS)).flatten();
     let metadata = match &input.metadata {
         Some(value) => checker.check(metadata::check("metadata", value)),
         None => Some(Default::default()),
@@ -161,7 +170,9 @@ pub async fn create(app: &App, input: CreateUser) -> Result<User> {
     {
         return Err(email_not_available(true, "external_id", "external_id"));
     }
-    portico_store::users::insert(tx.conn(), &user, password_hash.as_deref()).await.map_err(|e| unique_to_user_error(e, true))?;
+    portico_store::users::insert(tx.conn(), &user, password_hash.as_deref())
+        .await
+        .map_err(|e| unique_to_user_error(e, true))?;
     events::record(app, tx.conn(), names::USER_CREATED, &user, None).await?;
     tx.commit().await?;
     Ok(user)
@@ -205,7 +216,11 @@ pub async fn list(app: &App, query: &UserQuery, page: &PageRequest) -> Result<Pa
     let organization_id = query.organization_id.as_deref().and_then(|text| {
         let parsed = OrganizationId::parse(text);
         if parsed.is_none() {
-            checker.fail("organization_id", "organization_id_invalid", "organization_id must be an organization id (org_…)");
+            checker.fail(
+                "organization_id",
+                "organization_id_invalid",
+                "organization_id must be an organization id (org_…)",
+            );
         }
         parsed
     });
@@ -249,8 +264,7 @@ pub async fn update(app: &App, id: &str, input: UpdateUser) -> Result<User> {
 
     let password_hash = stored_hash(app, password).await?;
     let mut tx = app.db.begin().await?;
-    let mut user =
-        portico_store::users::get(tx.conn(), &user_id).await?.ok_or_else(|| Error::not_found("User", id))?;
+    let mut user = portico_store::users::get(tx.conn(), &user_id).await?.ok_or_else(|| Error::not_found("User", id))?;
     if let Some(email) = email
         && email != user.email
     {
@@ -285,12 +299,11 @@ pub async fn update(app: &App, id: &str, input: UpdateUser) -> Result<User> {
         crate::input::Patch::Absent => {}
         crate::input::Patch::Null => user.external_id = None,
         crate::input::Patch::Value(_) => {
-            if external_id.is_some() && external_id != user.external_id {
-                if let Some(text) = &external_id
-                    && portico_store::users::get_by_external_id(tx.conn(), text).await?.is_some()
-                {
-                    return Err(email_not_available(false, "external_id", "external_id"));
-                }
+            if let Some(text) = &external_id
+                && external_id != user.external_id
+                && portico_store::users::get_by_external_id(tx.conn(), text).await?.is_some()
+            {
+                return Err(email_not_available(false, "external_id", "external_id"));
             }
             user.external_id = external_id;
         }

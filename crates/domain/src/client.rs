@@ -34,7 +34,8 @@ pub fn check_redirect_uri(field: &str, text: &str) -> Result<String, FieldError>
 /// A web origin, `scheme://host[:port]`, for CORS.
 pub fn check_origin(field: &str, text: &str) -> Result<String, FieldError> {
     let invalid = |why: &str| FieldError::new(field, "origin_invalid", format!("{field} {text:?} {why}"));
-    let parsed = url::Url::parse(text.trim()).map_err(|_| invalid("is not an origin such as https://app.example.com"))?;
+    let parsed =
+        url::Url::parse(text.trim()).map_err(|_| invalid("is not an origin such as https://app.example.com"))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
         return Err(invalid("must be an http(s) origin"));
     }
@@ -53,7 +54,14 @@ mod tests {
         assert!(check_redirect_uri("r", "https://app.example.com/callback").is_ok());
         assert!(check_redirect_uri("r", "http://localhost:3000/callback").is_ok());
         assert!(check_redirect_uri("r", "http://127.0.0.1:3000/callback").is_ok());
-        for bad in ["http://app.example.com/cb", "/callback", "https://app.example.com/cb#x", "https://*.example.com/cb", "javascript:alert(1)", "https://u:p@example.com/"] {
+        for bad in [
+            "http://app.example.com/cb",
+            "/callback",
+            "https://app.example.com/cb#x",
+            "https://*.example.com/cb",
+            "javascript:alert(1)",
+            "https://u:p@example.com/",
+        ] {
             assert!(check_redirect_uri("r", bad).is_err(), "{bad}");
         }
     }

@@ -11,9 +11,7 @@ impl Email {
     /// Accepts `local@domain` with a dotted domain, at most 254 characters (RFC 5321).
     pub fn parse(field: &str, text: &str) -> Result<Self, FieldError> {
         let text = text.trim();
-        let invalid = || {
-            FieldError::new(field, "email_invalid", format!("{field} must be a valid email address"))
-        };
+        let invalid = || FieldError::new(field, "email_invalid", format!("{field} must be a valid email address"));
         if text.is_empty() {
             return Err(FieldError::new(field, "email_required", format!("{field} is required")));
         }

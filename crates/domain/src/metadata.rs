@@ -16,9 +16,9 @@ pub fn check(field: &str, value: &serde_json::Value) -> Result<Metadata, FieldEr
     })?;
     let mut out = Metadata::new();
     for (key, value) in map {
-        let text = value.as_str().ok_or_else(|| {
-            FieldError::new(field, "metadata_invalid", format!("{field}.{key} must be a string"))
-        })?;
+        let text = value
+            .as_str()
+            .ok_or_else(|| FieldError::new(field, "metadata_invalid", format!("{field}.{key} must be a string")))?;
         out.insert(key.clone(), text.to_owned());
     }
     check_limits(field, &out)?;
@@ -97,8 +97,7 @@ mod tests {
     fn rejects_non_strings_and_too_many_keys() {
         assert!(check("metadata", &json!({"a": 1})).is_err());
         assert!(check("metadata", &json!(["a"])).is_err());
-        let many: serde_json::Map<String, serde_json::Value> =
-            (0..11).map(|i| (format!("k{i}"), json!("v"))).collect();
+        let many: serde_json::Map<String, serde_json::Value> = (0..11).map(|i| (format!("k{i}"), json!("v"))).collect();
         assert!(check("metadata", &serde_json::Value::Object(many)).is_err());
     }
 }

@@ -86,15 +86,20 @@ impl OrganizationDomain {
     }
 }
 
+/// The text is not a DNS host name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not a domain name")]
+pub struct NotADomain;
+
 /// A DNS host name: dotted labels of letters, digits and inner hyphens, with a TLD of letters.
-pub fn check_domain_name(text: &str) -> Result<String, ()> {
+pub fn check_domain_name(text: &str) -> Result<String, NotADomain> {
     let text = text.trim().trim_end_matches('.').to_lowercase();
     if text.is_empty() || text.len() > 253 {
-        return Err(());
+        return Err(NotADomain);
     }
     let labels: Vec<&str> = text.split('.').collect();
     if labels.len() < 2 {
-        return Err(());
+        return Err(NotADomain);
     }
     for label in &labels {
         let ok = !label.is_empty()
@@ -103,12 +108,12 @@ pub fn check_domain_name(text: &str) -> Result<String, ()> {
             && !label.starts_with('-')
             && !label.ends_with('-');
         if !ok {
-            return Err(());
+            return Err(NotADomain);
         }
     }
     let tld = labels.last().copied().unwrap_or_default();
     if tld.len() < 2 || !tld.chars().all(|c| c.is_ascii_alphabetic() || c == '-') && !tld.starts_with("xn--") {
-        return Err(());
+        return Err(NotADomain);
     }
     Ok(text)
 }
@@ -118,7 +123,7 @@ pub fn parse_domain(field: &str, text: &str) -> Result<String, FieldError> {
     if text.trim().is_empty() {
         return Err(FieldError::new(field, "domain_required", format!("{field} is required")));
     }
-    check_domain_name(text).map_err(|()| {
+    check_domain_name(text).map_err(|NotADomain| {
         FieldError::new(field, "domain_invalid", format!("{field} must be a domain name such as example.com"))
     })
 }

@@ -11,9 +11,8 @@ pub fn check(field: &str, text: &str) -> Result<String, FieldError> {
         return Err(FieldError::new(field, &format!("{field}_required"), format!("{field} is required")));
     }
     let first_ok = text.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-    let rest_ok = text
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | ':' | '.'));
+    let rest_ok =
+        text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | ':' | '.'));
     if !first_ok || !rest_ok || text.len() > MAX_CHARS {
         return Err(FieldError::new(
             field,

@@ -60,10 +60,7 @@ mod tests {
     #[test]
     fn formats_with_exactly_milliseconds() {
         assert_eq!(Timestamp::from_unix_ms(0).to_string(), "1970-01-01T00:00:00.000Z");
-        assert_eq!(
-            Timestamp::from_unix_ms(1_768_478_400_007).to_string(),
-            "2026-01-15T12:00:00.007Z"
-        );
+        assert_eq!(Timestamp::from_unix_ms(1_768_478_400_007).to_string(), "2026-01-15T12:00:00.007Z");
     }
 
     #[test]

@@ -107,7 +107,6 @@ pub fn optional_text(field: &str, value: Option<&str>, max_chars: usize) -> Resu
 
 /// Like `optional_text`, for fields that must be present and not blank.
 pub fn required_text(field: &str, value: Option<&str>, max_chars: usize) -> Result<String, FieldError> {
-    optional_text(field, value, max_chars)?.ok_or_else(|| {
-        FieldError::new(field, &format!("{field}_required"), format!("{field} is required"))
-    })
+    optional_text(field, value, max_chars)?
+        .ok_or_else(|| FieldError::new(field, &format!("{field}_required"), format!("{field} is required")))
 }

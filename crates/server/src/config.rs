@@ -109,7 +109,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_REDIRECT_URI: &str = "http://localhost:3000/callback";
 
 fn read_file(path: &Path) -> Result<FileConfig> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the configuration file {}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
     toml::from_str(&text).map_err(|error| anyhow::anyhow!("{}: {}", path.display(), error.to_string().trim()))
 }
 
@@ -128,14 +129,18 @@ impl Settings {
             None => file.mode.unwrap_or(Mode::Dev),
         };
         let listen_text = listen.map(str::to_owned).or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
-        let listen: SocketAddr = listen_text
-            .parse()
-            .map_err(|_| anyhow::anyhow!("listen must be an address and port such as 127.0.0.1:8080, not {listen_text:?}"))?;
+        let listen: SocketAddr = listen_text.parse().map_err(|_| {
+            anyhow::anyhow!("listen must be an address and port such as 127.0.0.1:8080, not {listen_text:?}")
+        })?;
         let public_url = public_url
             .map(str::to_owned)
             .or(file.public_url)
             .unwrap_or_else(|| {
-                let host = if listen.ip().is_unspecified() || listen.ip().is_loopback() { "localhost".to_owned() } else { listen.ip().to_string() };
+                let host = if listen.ip().is_unspecified() || listen.ip().is_loopback() {
+                    "localhost".to_owned()
+                } else {
+                    listen.ip().to_string()
+                };
                 format!("http://{host}:{}", listen.port())
             })
             .trim_end_matches('/')
@@ -149,7 +154,9 @@ impl Settings {
         let database_url = overrides.database_url.clone().or(file.database_url).filter(|u| !u.is_empty());
         let database = match database_url {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Database::Postgres(url),
-            Some(url) if url.starts_with("sqlite://") => Database::Sqlite(PathBuf::from(url.trim_start_matches("sqlite://"))),
+            Some(url) if url.starts_with("sqlite://") => {
+                Database::Sqlite(PathBuf::from(url.trim_start_matches("sqlite://")))
+            }
             Some(url) => {
                 let scheme = url.split("://").next().unwrap_or_default();
                 bail!("database_url must start with postgres:// (or sqlite://PATH), not {scheme}://…")
@@ -170,11 +177,14 @@ impl Settings {
                 portico_domain::event::MIN_RETENTION_DAYS
             );
         }
-        let default_role = std::env::var("PORTICO_DEFAULT_ROLE").ok().or(file.roles.default_role).unwrap_or_else(|| "member".into());
+        let default_role =
+            std::env::var("PORTICO_DEFAULT_ROLE").ok().or(file.roles.default_role).unwrap_or_else(|| "member".into());
         portico_domain::slug::check("roles.default_role", &default_role).map_err(|e| anyhow::anyhow!(e.message))?;
-        let bootstrap_redirect_uris = file.bootstrap.redirect_uris.unwrap_or_else(|| vec![DEFAULT_REDIRECT_URI.to_owned()]);
+        let bootstrap_redirect_uris =
+            file.bootstrap.redirect_uris.unwrap_or_else(|| vec![DEFAULT_REDIRECT_URI.to_owned()]);
         for uri in &bootstrap_redirect_uris {
-            portico_domain::client::check_redirect_uri("bootstrap.redirect_uris", uri).map_err(|e| anyhow::anyhow!(e.message))?;
+            portico_domain::client::check_redirect_uri("bootstrap.redirect_uris", uri)
+                .map_err(|e| anyhow::anyhow!(e.message))?;
         }
         let log_json = match file.log.format.as_deref() {
             None => mode == Mode::Production,
@@ -221,7 +231,8 @@ mod tests {
     #[test]
     fn flags_override_the_file() {
         let overrides = Overrides { database_url: Some("postgres://db/portico".into()), ..Default::default() };
-        let settings = load_with("database_url = \"sqlite://x.db\"\n[roles]\ndefault_role = \"viewer\"", overrides).unwrap();
+        let settings =
+            load_with("database_url = \"sqlite://x.db\"\n[roles]\ndefault_role = \"viewer\"", overrides).unwrap();
         assert!(matches!(settings.database, Database::Postgres(_)));
         assert_eq!(settings.default_role, "viewer");
     }

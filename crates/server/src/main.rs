@@ -14,7 +14,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(name = "portico", version, about = "Portico: self-hosted identity for B2B software, with a WorkOS-compatible API.")]
+#[command(
+    name = "portico",
+    version,
+    about = "Portico: self-hosted identity for B2B software, with a WorkOS-compatible API."
+)]
 struct Cli {
     #[command(flatten)]
     overrides: Overrides,
@@ -122,14 +126,23 @@ async fn run(cli: Cli) -> Result<()> {
     init_logging(&settings, matches!(cli.command, Command::Serve { .. }));
     match cli.command {
         Command::CheckConfig => {
-            println!("configuration is valid: mode {:?}, listening on {}, database {}", settings.mode, settings.listen, describe(&settings.database));
+            println!(
+                "configuration is valid: mode {:?}, listening on {}, database {}",
+                settings.mode,
+                settings.listen,
+                describe(&settings.database)
+            );
             Ok(())
         }
         Command::Migrate => {
             let db = open_db(&settings).await?;
             db.migrate().await.context("migrating the database")?;
             let (known, applied) = db.migration_status().await?;
-            println!("database is at migration {} of {}", applied.last().copied().unwrap_or(0), known.last().copied().unwrap_or(0));
+            println!(
+                "database is at migration {} of {}",
+                applied.last().copied().unwrap_or(0),
+                known.last().copied().unwrap_or(0)
+            );
             Ok(())
         }
         Command::Bootstrap { json } => {
@@ -147,7 +160,10 @@ async fn run(cli: Cli) -> Result<()> {
             match command {
                 ApiKeysCommand::Create { name } => {
                     let key = portico_app::api_keys::create(&app, &name).await?;
-                    println!("Created {} ({}). Its secret, shown only now:\n\n  {}\n", key.record.id, key.record.name, key.secret);
+                    println!(
+                        "Created {} ({}). Its secret, shown only now:\n\n  {}\n",
+                        key.record.id, key.record.name, key.secret
+                    );
                 }
                 ApiKeysCommand::List => {
                     for key in portico_app::api_keys::list(&app).await? {
@@ -155,7 +171,10 @@ async fn run(cli: Cli) -> Result<()> {
                             Some(at) => format!("revoked {at}"),
                             None => "active".to_owned(),
                         };
-                        println!("{}  {:<20} {}  created {}  {}", key.id, key.name, key.display_hint, key.created_at, state);
+                        println!(
+                            "{}  {:<20} {}  created {}  {}",
+                            key.id, key.name, key.display_hint, key.created_at, state
+                        );
                     }
                 }
                 ApiKeysCommand::Revoke { id } => {
@@ -169,15 +188,34 @@ async fn run(cli: Cli) -> Result<()> {
             let app = open_app(&settings).await?;
             let print = |client: &portico_store::clients::ClientRecord| {
                 println!("{}  {}", client.id, client.name);
-                println!("  redirect URIs:   {}", if client.redirect_uris.is_empty() { "(none)".into() } else { client.redirect_uris.join(", ") });
-                println!("  allowed origins: {}", if client.allowed_origins.is_empty() { "(none)".into() } else { client.allowed_origins.join(", ") });
+                println!(
+                    "  redirect URIs:   {}",
+                    if client.redirect_uris.is_empty() { "(none)".into() } else { client.redirect_uris.join(", ") }
+                );
+                println!(
+                    "  allowed origins: {}",
+                    if client.allowed_origins.is_empty() { "(none)".into() } else { client.allowed_origins.join(", ") }
+                );
             };
             match command {
                 ClientsCommand::Create { name, redirect_uris, allowed_origins } => {
                     print(&portico_app::clients::create(&app, &name, &redirect_uris, &allowed_origins).await?);
                 }
-                ClientsCommand::Update { id, name, add_redirect_uris, remove_redirect_uris, add_origins, remove_origins } => {
-                    let changes = portico_app::clients::ClientChanges { name, add_redirect_uris, remove_redirect_uris, add_origins, remove_origins };
+                ClientsCommand::Update {
+                    id,
+                    name,
+                    add_redirect_uris,
+                    remove_redirect_uris,
+                    add_origins,
+                    remove_origins,
+                } => {
+                    let changes = portico_app::clients::ClientChanges {
+                        name,
+                        add_redirect_uris,
+                        remove_redirect_uris,
+                        add_origins,
+                        remove_origins,
+                    };
                     print(&portico_app::clients::update(&app, &id, changes).await?);
                 }
                 ClientsCommand::List => {
@@ -216,9 +254,12 @@ async fn open_db(settings: &Settings) -> Result<Db> {
     match &settings.database {
         Database::Sqlite(path) => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
             }
-            Db::open_sqlite(path, &pool).await.with_context(|| format!("cannot open the SQLite database {}", path.display()))
+            Db::open_sqlite(path, &pool)
+                .await
+                .with_context(|| format!("cannot open the SQLite database {}", path.display()))
         }
         Database::Postgres(url) => Db::open_postgres(url, None, &pool)
             .await
@@ -270,7 +311,10 @@ async fn serve(settings: Settings) -> Result<()> {
     tracing::info!(listen = %settings.listen, database = %describe(&settings.database), ready_in_ms = started.elapsed().as_millis() as u64, "Portico is ready");
     println!("  Portico is running at {}", settings.public_url);
     if settings.mode == Mode::Dev {
-        println!("  Open {}/ for what to try next; the API reference is at {}/openapi.json", settings.public_url, settings.public_url);
+        println!(
+            "  Open {}/ for what to try next; the API reference is at {}/openapi.json",
+            settings.public_url, settings.public_url
+        );
     }
     axum::serve(listener, portico_web::router(state))
         .with_graceful_shutdown(shutdown_signal())
@@ -289,7 +333,11 @@ async fn maintenance_loop(app: App) {
     loop {
         interval.tick().await;
         match portico_app::maintenance::purge_expired(&app).await {
-            Ok(purged) => tracing::debug!(events = purged.events, idempotency_keys = purged.idempotency_keys, "purged expired rows"),
+            Ok(purged) => tracing::debug!(
+                events = purged.events,
+                idempotency_keys = purged.idempotency_keys,
+                "purged expired rows"
+            ),
             Err(error) => tracing::warn!(%error, "purging expired rows failed"),
         }
     }

@@ -59,12 +59,8 @@ pub async fn find_active_by_secret(conn: Conn<'_>, secret_sha256: &str) -> Resul
 }
 
 pub async fn list(conn: Conn<'_>) -> Result<Vec<ApiKeyRecord>> {
-    let rows: Vec<ApiKeyRow> = fetch_all(
-        conn,
-        "SELECT id, name, display_hint, created_at, revoked_at FROM api_keys ORDER BY id",
-        &[],
-    )
-    .await?;
+    let rows: Vec<ApiKeyRow> =
+        fetch_all(conn, "SELECT id, name, display_hint, created_at, revoked_at FROM api_keys ORDER BY id", &[]).await?;
     Ok(rows.into_iter().map(ApiKeyRecord::from).collect())
 }
 

@@ -33,8 +33,13 @@ pub enum Db {
     /// SQLite allows one writer at a time: writes go through a one-connection pool so that
     /// transactions queue in Portico instead of failing with `SQLITE_BUSY`; reads run in
     /// parallel on their own pool (WAL mode).
-    Sqlite { read: SqlitePool, write: SqlitePool },
-    Postgres { pool: PgPool },
+    Sqlite {
+        read: SqlitePool,
+        write: SqlitePool,
+    },
+    Postgres {
+        pool: PgPool,
+    },
 }
 
 /// Pool sizing and time-outs.
@@ -243,24 +248,29 @@ pub(crate) trait AnyRow:
 {
 }
 
-impl<T> AnyRow for T where
-    T: for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin
-{
-}
+impl<T> AnyRow for T where T: for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin {}
 
 pub(crate) async fn fetch_all<R: AnyRow>(conn: Conn<'_>, sql: &str, values: &[Value]) -> Result<Vec<R>> {
-    Ok(run!(conn, c => bind_values!(sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(sql)), values).fetch_all(&mut *c).await?))
+    Ok(
+        run!(conn, c => bind_values!(sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(sql)), values).fetch_all(&mut *c).await?),
+    )
 }
 
 pub(crate) async fn fetch_optional<R: AnyRow>(conn: Conn<'_>, sql: &str, values: &[Value]) -> Result<Option<R>> {
-    Ok(run!(conn, c => bind_values!(sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(sql)), values).fetch_optional(&mut *c).await?))
+    Ok(
+        run!(conn, c => bind_values!(sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(sql)), values).fetch_optional(&mut *c).await?),
+    )
 }
 
 /// Runs a statement and returns how many rows it touched.
 pub(crate) async fn execute(conn: Conn<'_>, sql: &str, values: &[Value]) -> Result<u64> {
-    Ok(run!(conn, c => bind_values!(sqlx::query(sqlx::AssertSqlSafe(sql)), values).execute(&mut *c).await?.rows_affected()))
+    Ok(
+        run!(conn, c => bind_values!(sqlx::query(sqlx::AssertSqlSafe(sql)), values).execute(&mut *c).await?.rows_affected()),
+    )
 }
 
 pub(crate) async fn fetch_count(conn: Conn<'_>, sql: &str, values: &[Value]) -> Result<i64> {
-    Ok(run!(conn, c => bind_values!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)), values).fetch_one(&mut *c).await?))
+    Ok(
+        run!(conn, c => bind_values!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)), values).fetch_one(&mut *c).await?),
+    )
 }

@@ -71,12 +71,8 @@ pub async fn complete(conn: Conn<'_>, api_key: &ApiKeyId, key: &str, status: u16
 
 /// Forgets a claim whose request failed on the server side, so a retry can run again.
 pub async fn release(conn: Conn<'_>, api_key: &ApiKeyId, key: &str) -> Result<()> {
-    execute(
-        conn,
-        "DELETE FROM idempotency_keys WHERE api_key_id = $1 AND key = $2",
-        &values![api_key.as_str(), key],
-    )
-    .await?;
+    execute(conn, "DELETE FROM idempotency_keys WHERE api_key_id = $1 AND key = $2", &values![api_key.as_str(), key])
+        .await?;
     Ok(())
 }
 

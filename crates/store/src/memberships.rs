@@ -130,15 +130,15 @@ pub async fn delete(conn: Conn<'_>, id: &MembershipId) -> Result<bool> {
 }
 
 /// Every membership of a user or of an organization, for the events their deletion writes.
-pub async fn all_for(conn: Conn<'_>, user: Option<&UserId>, organization: Option<&OrganizationId>) -> Result<Vec<Membership>> {
-    let filter = MembershipFilter {
-        user_id: user.cloned(),
-        organization_id: organization.cloned(),
-        statuses: Vec::new(),
-    };
-    let (mut sql, mut values) = filtered(&filter);
+pub async fn all_for(
+    conn: Conn<'_>,
+    user: Option<&UserId>,
+    organization: Option<&OrganizationId>,
+) -> Result<Vec<Membership>> {
+    let filter =
+        MembershipFilter { user_id: user.cloned(), organization_id: organization.cloned(), statuses: Vec::new() };
+    let (mut sql, values) = filtered(&filter);
     sql.push_str(" ORDER BY m.id");
-    let _ = &mut values;
     let mut conn = conn;
     let rows: Vec<MembershipRow> = fetch_all(conn.reborrow(), &sql, &values).await?;
     with_roles(conn, rows).await

@@ -66,12 +66,7 @@ pub async fn update_state(conn: Conn<'_>, domain: &OrganizationDomain) -> Result
     execute(
         conn,
         "UPDATE organization_domains SET state = $2, verification_strategy = $3, updated_at = $4 WHERE id = $1",
-        &values![
-            domain.id.as_str(),
-            domain.state.as_str(),
-            domain.verification_strategy.as_str(),
-            domain.updated_at
-        ],
+        &values![domain.id.as_str(), domain.state.as_str(), domain.verification_strategy.as_str(), domain.updated_at],
     )
     .await?;
     Ok(())

@@ -132,7 +132,11 @@ pub struct OrganizationFilter {
     pub search: Option<String>,
 }
 
-pub async fn list(mut conn: Conn<'_>, filter: &OrganizationFilter, request: &PageRequest) -> Result<Page<Organization>> {
+pub async fn list(
+    mut conn: Conn<'_>,
+    filter: &OrganizationFilter,
+    request: &PageRequest,
+) -> Result<Page<Organization>> {
     let mut sql = format!("SELECT {COLUMNS} FROM organizations WHERE 1 = 1");
     let mut values = Vec::new();
     if !filter.domains.is_empty() {

@@ -77,10 +77,10 @@ impl From<Option<portico_domain::Timestamp>> for Value {
     }
 }
 
-/// Builds a `Vec<Value>` from heterogeneous arguments.
+/// Builds an array of `Value`s from heterogeneous arguments.
 macro_rules! values {
     ($($value:expr),* $(,)?) => {
-        vec![$($crate::page::Value::from($value)),*]
+        [$($crate::page::Value::from($value)),*]
     };
 }
 pub(crate) use values;
@@ -152,16 +152,8 @@ pub(crate) fn finish<T>(mut rows: Vec<T>, request: &PageRequest, id_of: impl Fn(
     }
     let first = rows.first().map(&id_of);
     let last = rows.last().map(&id_of);
-    let (more_before, more_after) = if backwards {
-        (has_more, true)
-    } else {
-        (request.after.is_some(), has_more)
-    };
-    Page {
-        before: if more_before { first } else { None },
-        after: if more_after { last } else { None },
-        data: rows,
-    }
+    let (more_before, more_after) = if backwards { (has_more, true) } else { (request.after.is_some(), has_more) };
+    Page { before: if more_before { first } else { None }, after: if more_after { last } else { None }, data: rows }
 }
 
 /// `$n, $n+1, …` placeholders for an `IN (…)` list, pushing the values.

@@ -27,7 +27,11 @@ impl From<RoleRow> for Role {
             name: row.name,
             slug: row.slug,
             description: row.description,
-            role_type: if row.organization_id.is_some() { RoleType::OrganizationRole } else { RoleType::EnvironmentRole },
+            role_type: if row.organization_id.is_some() {
+                RoleType::OrganizationRole
+            } else {
+                RoleType::EnvironmentRole
+            },
             resource_type_slug: ORGANIZATION_RESOURCE_TYPE.to_owned(),
             organization_id: row.organization_id.map(OrganizationId::from_trusted),
             permissions: Vec::new(),
@@ -136,7 +140,7 @@ pub async fn resolve_for_organization(
     organization: &OrganizationId,
     slugs: &[String],
 ) -> Result<Vec<Role>> {
-    let mut values = values![organization.as_str()];
+    let mut values = values![organization.as_str()].to_vec();
     let list = in_list(&mut values, slugs.iter().cloned());
     select(conn, &format!("(organization_id IS NULL OR organization_id = $1) AND slug IN ({list})"), &values).await
 }

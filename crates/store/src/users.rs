@@ -54,7 +54,9 @@ fn metadata_text(metadata: &Metadata) -> Result<String> {
 }
 
 pub async fn insert(conn: Conn<'_>, user: &User, password_hash: Option<&str>) -> Result<()> {
-    let sql = format!("INSERT INTO users ({COLUMNS}, password_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)");
+    let sql = format!(
+        "INSERT INTO users ({COLUMNS}, password_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+    );
     let values = values![
         user.id.as_str(),
         user.email.as_str(),

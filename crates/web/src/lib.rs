@@ -44,7 +44,9 @@ impl utoipa::Modify for BearerAuth {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("An API key, `sk_…`, created by `portico bootstrap` or `portico api-keys create`."))
+                    .description(Some(
+                        "An API key, `sk_…`, created by `portico bootstrap` or `portico api-keys create`.",
+                    ))
                     .build(),
             ),
         );
@@ -53,7 +55,8 @@ impl utoipa::Modify for BearerAuth {
 
 /// Builds the whole HTTP service.
 pub fn router(state: WebState) -> Router {
-    let (api, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(api::routes(state.clone())).split_for_parts();
+    let (api, mut openapi) =
+        OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(api::routes(state.clone())).split_for_parts();
     let (ops, ops_doc) = ops::routes().split_for_parts();
     openapi.merge(ops_doc);
     let openapi = std::sync::Arc::new(openapi);

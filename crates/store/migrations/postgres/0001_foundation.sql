@@ -113,7 +113,7 @@ CREATE INDEX ix_organization_memberships_org ON organization_memberships (organi
 CREATE TABLE membership_roles (
     membership_id TEXT NOT NULL REFERENCES organization_memberships (id) ON DELETE CASCADE,
     role_id       TEXT NOT NULL REFERENCES roles (id),
-    position      INTEGER NOT NULL,
+    position      BIGINT NOT NULL,
     PRIMARY KEY (membership_id, role_id)
 );
 CREATE INDEX ix_membership_roles_role ON membership_roles (role_id);
@@ -133,7 +133,7 @@ CREATE TABLE idempotency_keys (
     api_key_id    TEXT NOT NULL,
     key           TEXT NOT NULL,
     request_hash  TEXT NOT NULL,
-    status        INTEGER,
+    status        BIGINT,
     response_body TEXT,
     created_at    BIGINT NOT NULL,
     PRIMARY KEY (api_key_id, key)

@@ -1,1 +1,15 @@
+//! End-to-end tests of the HTTP API against a real Portico, on SQLite, or on PostgreSQL when
+//! `TEST_DATABASE_URL` is set. One binary, modules mirroring the API's.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
+
+mod errors;
+mod events;
+mod idempotency;
+mod memberships;
+mod ops;
+mod organization_domains;
+mod organizations;
+mod pagination;
+mod roles;
+mod users;

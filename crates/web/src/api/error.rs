@@ -74,7 +74,11 @@ impl From<Error> for ApiError {
             Error::Unauthorized => ApiError::unauthorized("A valid API key is required: Authorization: Bearer sk_…"),
             Error::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "Portico hit an internal error; it has been logged.")
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "server_error",
+                    "Portico hit an internal error; it has been logged.",
+                )
             }
         }
     }

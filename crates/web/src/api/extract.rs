@@ -34,7 +34,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid_json",
-            format!("The request body is not valid JSON ({error}); send a JSON object with Content-Type: application/json."),
+            format!(
+                "The request body is not valid JSON ({error}); send a JSON object with Content-Type: application/json."
+            ),
         )
     })?;
     if !value.is_object() {
@@ -45,7 +47,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let field = if field == "." { "body".to_owned() } else { field };
         let inner = error.into_inner().to_string();
         let message = format!("{field} has the wrong type: {inner}");
-        ApiError::invalid_field(&field, &format!("{}_invalid_type", field.split(['.', '[']).next().unwrap_or("field")), message)
+        ApiError::invalid_field(
+            &field,
+            &format!("{}_invalid_type", field.split(['.', '[']).next().unwrap_or("field")),
+            message,
+        )
     })
 }
 
@@ -96,7 +102,11 @@ impl Query {
             Some(text) => match text.parse::<u32>() {
                 Ok(n) if (1..=100).contains(&n) => n,
                 _ => {
-                    errors.push(portico_domain::FieldError::new("limit", "limit_invalid", "limit must be a whole number from 1 to 100"));
+                    errors.push(portico_domain::FieldError::new(
+                        "limit",
+                        "limit_invalid",
+                        "limit must be a whole number from 1 to 100",
+                    ));
                     10
                 }
             },
@@ -113,7 +123,11 @@ impl Query {
             if let Some(cursor) = self.one(key)
                 && (cursor.len() > 64 || !cursor.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
             {
-                errors.push(portico_domain::FieldError::new(key, &format!("{key}_invalid"), format!("{key} must be an object id")));
+                errors.push(portico_domain::FieldError::new(
+                    key,
+                    &format!("{key}_invalid"),
+                    format!("{key} must be an object id"),
+                ));
             }
         }
         if !errors.is_empty() {

@@ -34,8 +34,12 @@ pub async fn replay_or_record(State(state): State<WebState>, request: Request, n
     };
     let (parts, body) = request.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
-        return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "request_too_large", "The request body is larger than 1 MiB.")
-            .into_response();
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request_too_large",
+            "The request body is larger than 1 MiB.",
+        )
+        .into_response();
     };
     let hash = idempotency::request_hash(parts.method.as_str(), parts.uri.path(), &bytes);
     let claim = match idempotency::claim(&state.app, &caller.0, &key, &hash).await {
@@ -67,15 +71,25 @@ pub async fn replay_or_record(State(state): State<WebState>, request: Request, n
             let (parts, body) = response.into_parts();
             let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
                 let _ = idempotency::release(&state.app, &caller.0, &key).await;
-                return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "The response could not be read.")
-                    .into_response();
+                return ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "server_error",
+                    "The response could not be read.",
+                )
+                .into_response();
             };
             let outcome = if parts.status.is_server_error() {
                 // Let a retry run again: nothing was changed, or the change failed as a whole.
                 idempotency::release(&state.app, &caller.0, &key).await
             } else {
-                idempotency::complete(&state.app, &caller.0, &key, parts.status.as_u16(), &String::from_utf8_lossy(&body))
-                    .await
+                idempotency::complete(
+                    &state.app,
+                    &caller.0,
+                    &key,
+                    parts.status.as_u16(),
+                    &String::from_utf8_lossy(&body),
+                )
+                .await
             };
             if let Err(error) = outcome {
                 tracing::error!(%error, "could not record the idempotency key's outcome");

@@ -87,7 +87,10 @@ async fn delete_membership(State(state): State<WebState>, Path(id): Path<String>
 #[utoipa::path(put, path = "/user_management/organization_memberships/{id}/deactivate", tag = "organization_memberships",
     params(("id" = String, Path, description = "om_…")),
     responses((status = 200, description = "The membership"), (status = 400, description = "The membership is pending")))]
-async fn deactivate_membership(State(state): State<WebState>, Path(id): Path<String>) -> ApiResult<Json<MembershipWithUser>> {
+async fn deactivate_membership(
+    State(state): State<WebState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<MembershipWithUser>> {
     Ok(Json(memberships::deactivate(&state.app, &id).await?))
 }
 
@@ -95,6 +98,9 @@ async fn deactivate_membership(State(state): State<WebState>, Path(id): Path<Str
 #[utoipa::path(put, path = "/user_management/organization_memberships/{id}/reactivate", tag = "organization_memberships",
     params(("id" = String, Path, description = "om_…")),
     responses((status = 200, description = "The membership"), (status = 404, description = "No such membership")))]
-async fn reactivate_membership(State(state): State<WebState>, Path(id): Path<String>) -> ApiResult<Json<MembershipWithUser>> {
+async fn reactivate_membership(
+    State(state): State<WebState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<MembershipWithUser>> {
     Ok(Json(memberships::reactivate(&state.app, &id).await?))
 }

@@ -14,9 +14,12 @@ use portico_domain::permission::Permission;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn routes() -> OpenApiRouter<WebState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_permissions, create_permission))
-        .routes(routes!(get_permission, update_permission, replace_permission, delete_permission))
+    OpenApiRouter::new().routes(routes!(list_permissions, create_permission)).routes(routes!(
+        get_permission,
+        update_permission,
+        replace_permission,
+        delete_permission
+    ))
 }
 
 /// List permissions.

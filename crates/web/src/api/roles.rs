@@ -104,14 +104,20 @@ async fn remove_environment_role_permission(
 /// The roles an organization's members can hold: the environment's and the organization's own.
 #[utoipa::path(get, path = "/authorization/organizations/{organization_id}/roles", tag = "roles",
     params(("organization_id" = String, Path)), responses((status = 200, description = "The roles")))]
-async fn list_organization_roles(State(state): State<WebState>, Path(org): Path<String>) -> ApiResult<impl IntoResponse> {
+async fn list_organization_roles(
+    State(state): State<WebState>,
+    Path(org): Path<String>,
+) -> ApiResult<impl IntoResponse> {
     Ok(plain_list(roles::list(&state.app, &Scope::Organization(org)).await?))
 }
 
 /// The same list at the path older Node SDKs call.
 #[utoipa::path(get, path = "/organizations/{organization_id}/roles", tag = "roles",
     params(("organization_id" = String, Path)), responses((status = 200, description = "The roles")))]
-async fn list_organization_roles_legacy(State(state): State<WebState>, Path(org): Path<String>) -> ApiResult<impl IntoResponse> {
+async fn list_organization_roles_legacy(
+    State(state): State<WebState>,
+    Path(org): Path<String>,
+) -> ApiResult<impl IntoResponse> {
     Ok(plain_list(roles::list(&state.app, &Scope::Organization(org)).await?))
 }
 

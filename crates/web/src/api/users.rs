@@ -44,7 +44,10 @@ async fn list_users(State(state): State<WebState>, query: Query) -> ApiResult<im
 #[utoipa::path(post, path = "/user_management/users", tag = "users", request_body = CreateUser,
     responses((status = 201, description = "The user"), (status = 400, description = "The email or external_id is taken"),
         (status = 422, description = "A field is invalid")))]
-async fn create_user(State(state): State<WebState>, ApiJson(input): ApiJson<CreateUser>) -> ApiResult<(StatusCode, Json<User>)> {
+async fn create_user(
+    State(state): State<WebState>,
+    ApiJson(input): ApiJson<CreateUser>,
+) -> ApiResult<(StatusCode, Json<User>)> {
     Ok(created(users::create(&state.app, input).await?))
 }
 
@@ -82,7 +85,10 @@ async fn delete_user(State(state): State<WebState>, Path(id): Path<String>) -> A
 #[utoipa::path(get, path = "/user_management/users/external_id/{external_id}", tag = "users",
     params(("external_id" = String, Path)),
     responses((status = 200, description = "The user"), (status = 404, description = "No such user")))]
-async fn get_user_by_external_id(State(state): State<WebState>, Path(external_id): Path<String>) -> ApiResult<Json<User>> {
+async fn get_user_by_external_id(
+    State(state): State<WebState>,
+    Path(external_id): Path<String>,
+) -> ApiResult<Json<User>> {
     Ok(Json(users::get_by_external_id(&state.app, &external_id).await?))
 }
 

@@ -6,7 +6,14 @@ fn escape(text: &str) -> String {
 
 pub fn render(public_url: &str, engine: &str) -> String {
     let url = escape(public_url);
-    let host = escape(public_url.trim_start_matches("http://").trim_start_matches("https://").split(':').next().unwrap_or("localhost"));
+    let host = escape(
+        public_url
+            .trim_start_matches("http://")
+            .trim_start_matches("https://")
+            .split(':')
+            .next()
+            .unwrap_or("localhost"),
+    );
     let port = escape(public_url.rsplit(':').next().unwrap_or("8080").trim_end_matches('/'));
     format!(
         r#"<!doctype html>

@@ -58,8 +58,12 @@ async fn metrics(State(state): State<WebState>) -> Response {
 /// In dev mode, a page that tells a newcomer what this is and what to try.
 async fn landing(State(state): State<WebState>) -> Response {
     if !state.dev_mode {
-        return ApiError::new(StatusCode::NOT_FOUND, "not_found", "There is no page here; Portico serves its API at this address.")
-            .into_response();
+        return ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "There is no page here; Portico serves its API at this address.",
+        )
+        .into_response();
     }
     Html(landing::render(&state.public_url, state.app.db.engine().name())).into_response()
 }
