@@ -3,6 +3,7 @@
 use crate::App;
 use crate::error::{Error, Result};
 use portico_domain::event::{Event, is_valid_event_name};
+use portico_domain::id::check_id;
 use portico_domain::{FieldError, Invalid, OrganizationId, Timestamp};
 use portico_store::events::EventFilter;
 use portico_store::{Conn, Page, PageRequest};
@@ -69,14 +70,10 @@ pub async fn list(app: &App, query: &EventQuery, page: &PageRequest) -> Result<P
         errors.push(FieldError::new("range_end", "range_end_invalid", "range_end must not be before range_start"));
     }
     let organization_id = match &query.organization_id {
-        Some(text) => match OrganizationId::parse(text) {
-            Some(id) => Some(id),
-            None => {
-                errors.push(FieldError::new(
-                    "organization_id",
-                    "organization_id_invalid",
-                    "organization_id must be an organization id (org_…)",
-                ));
+        Some(text) => match check_id::<OrganizationId>("organization_id", text) {
+            Ok(id) => Some(id),
+            Err(error) => {
+                errors.push(error);
                 None
             }
         },

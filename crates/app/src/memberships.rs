@@ -6,6 +6,7 @@ use crate::organizations::parse_organization_id;
 use crate::users::parse_user_id;
 use crate::{App, events};
 use portico_domain::event::names;
+use portico_domain::id::check_id;
 use portico_domain::membership::{Membership, MembershipStatus, MembershipWithUser};
 use portico_domain::validation::Checker;
 use portico_domain::{FieldError, MembershipId, OrganizationId, RoleId, UserId, slug};
@@ -168,24 +169,11 @@ pub async fn list(app: &App, query: &MembershipQuery, page: &PageRequest) -> Res
             "give organization_id or user_id (or both) to list memberships",
         );
     }
-    let organization_id = query.organization_id.as_deref().and_then(|text| {
-        let parsed = OrganizationId::parse(text);
-        if parsed.is_none() {
-            checker.fail(
-                "organization_id",
-                "organization_id_invalid",
-                "organization_id must be an organization id (org_…)",
-            );
-        }
-        parsed
-    });
-    let user_id = query.user_id.as_deref().and_then(|text| {
-        let parsed = UserId::parse(text);
-        if parsed.is_none() {
-            checker.fail("user_id", "user_id_invalid", "user_id must be a user id (user_…)");
-        }
-        parsed
-    });
+    let organization_id = query
+        .organization_id
+        .as_deref()
+        .and_then(|text| checker.check(check_id::<OrganizationId>("organization_id", text)));
+    let user_id = query.user_id.as_deref().and_then(|text| checker.check(check_id::<UserId>("user_id", text)));
     let mut statuses = Vec::new();
     for text in &query.statuses {
         match MembershipStatus::parse(text) {

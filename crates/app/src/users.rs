@@ -4,6 +4,7 @@ use crate::error::{Error, Result};
 use crate::input::{CreateUser, UpdateUser};
 use crate::{App, events};
 use portico_domain::event::names;
+use portico_domain::id::check_id;
 use portico_domain::user::{Identity, PasswordHashType, User, display_name, is_valid_locale, split_name};
 use portico_domain::validation::{Checker, optional_text};
 use portico_domain::{Email, FieldError, OrganizationId, UserId, metadata, password};
@@ -213,17 +214,10 @@ pub struct UserQuery {
 pub async fn list(app: &App, query: &UserQuery, page: &PageRequest) -> Result<Page<User>> {
     let mut checker = Checker::new();
     let email = query.email.as_deref().and_then(|text| checker.check(Email::parse("email", text)));
-    let organization_id = query.organization_id.as_deref().and_then(|text| {
-        let parsed = OrganizationId::parse(text);
-        if parsed.is_none() {
-            checker.fail(
-                "organization_id",
-                "organization_id_invalid",
-                "organization_id must be an organization id (org_…)",
-            );
-        }
-        parsed
-    });
+    let organization_id = query
+        .organization_id
+        .as_deref()
+        .and_then(|text| checker.check(check_id::<OrganizationId>("organization_id", text)));
     checker.finish()?;
     let mut reader = app.db.read().await?;
     Ok(portico_store::users::list(reader.conn(), &UserFilter { email, organization_id }, page).await?)

@@ -55,7 +55,20 @@ impl fmt::Display for Ulid {
 
 /// Implemented by every typed id, so ids can be minted generically.
 pub trait PublicId: Sized {
+    const PREFIX: &'static str;
     fn from_ulid(ulid: Ulid) -> Self;
+    fn parse(text: &str) -> Option<Self>;
+}
+
+/// Reads an id given in a request field, naming the field when it is not an id of that kind.
+pub fn check_id<T: PublicId>(field: &str, text: &str) -> Result<T, crate::FieldError> {
+    T::parse(text).ok_or_else(|| {
+        crate::FieldError::new(
+            field,
+            &format!("{field}_invalid"),
+            format!("{field} must be an id of the form {}_01…", T::PREFIX),
+        )
+    })
 }
 
 /// Defines a typed public id with a fixed prefix. Mixing up two kinds of id fails to compile,
@@ -91,8 +104,14 @@ macro_rules! define_id {
         }
 
         impl PublicId for $name {
+            const PREFIX: &'static str = $prefix;
+
             fn from_ulid(ulid: Ulid) -> Self {
                 $name::from_ulid(ulid)
+            }
+
+            fn parse(text: &str) -> Option<Self> {
+                $name::parse(text)
             }
         }
 
