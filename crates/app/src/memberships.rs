@@ -157,6 +157,7 @@ pub async fn get(app: &App, id: &str) -> Result<MembershipWithUser> {
 pub struct MembershipQuery {
     pub organization_id: Option<String>,
     pub user_id: Option<String>,
+    /// Empty means active memberships only, as WorkOS lists them.
     pub statuses: Vec<String>,
 }
 
@@ -186,6 +187,9 @@ pub async fn list(app: &App, query: &MembershipQuery, page: &PageRequest) -> Res
         }
     }
     checker.finish()?;
+    if statuses.is_empty() {
+        statuses.push(MembershipStatus::Active);
+    }
     let filter = MembershipFilter { organization_id, user_id, statuses };
     let mut reader = app.db.read().await?;
     let page_of = portico_store::memberships::list(reader.conn(), &filter, page).await?;

@@ -71,10 +71,17 @@ pub async fn list(app: &App, scope: &Scope) -> Result<Vec<Role>> {
     }
 }
 
+/// Gets a role. Seen from an organization, the environment's roles are among its roles too, as
+/// the organization's role list shows; changing them still goes through the environment paths.
 pub async fn get(app: &App, scope: &Scope, slug: &str) -> Result<Role> {
     let mut reader = app.db.read().await?;
     let resolved = resolve(reader.conn(), scope).await?;
-    find(reader.conn(), &resolved, slug).await
+    match find(reader.conn(), &resolved, slug).await {
+        Err(Error::NotFound { .. }) if resolved.organization().is_some() => {
+            find(reader.conn(), &Resolved::Environment, slug).await
+        }
+        other => other,
+    }
 }
 
 fn check_resource_type(checker: &mut Checker, value: Option<&str>) {

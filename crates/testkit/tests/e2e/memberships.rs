@@ -122,3 +122,24 @@ async fn the_default_role_is_configurable() {
         t.post("/user_management/organization_memberships", json!({"user_id": user, "organization_id": org})).await;
     assert_eq!(created.body["role"], json!({"slug": "admin"}));
 }
+
+#[tokio::test]
+async fn lists_show_active_memberships_unless_asked() {
+    let t = TestApp::spawn().await;
+    let org = t.organization("Acme").await;
+    let a = t.user("a@example.com").await;
+    let b = t.user("b@example.com").await;
+    t.post("/user_management/organization_memberships", json!({"user_id": a, "organization_id": org})).await;
+    let inactive =
+        t.post("/user_management/organization_memberships", json!({"user_id": b, "organization_id": org})).await;
+    t.put(&format!("/user_management/organization_memberships/{}/deactivate", inactive.str("id")), json!({})).await;
+    let default = t.get(&format!("/user_management/organization_memberships?organization_id={org}")).await;
+    assert_eq!(default.body["data"].as_array().unwrap().len(), 1);
+    assert_eq!(default.body["data"][0]["user_id"], a.as_str());
+    let all = t
+        .get(&format!("/user_management/organization_memberships?organization_id={org}&statuses=active,inactive"))
+        .await;
+    assert_eq!(all.body["data"].as_array().unwrap().len(), 2);
+    let bad = t.get(&format!("/user_management/organization_memberships?organization_id={org}&statuses=gone")).await;
+    assert_eq!(bad.status, 422);
+}

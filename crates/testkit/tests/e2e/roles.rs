@@ -129,3 +129,14 @@ async fn role_input_is_validated() {
     assert_eq!(t.get("/authorization/roles/nope").await.status, 404);
     assert_eq!(t.get("/authorization/organizations/org_01HXYZ123456789ABCDEFGHIJ/roles").await.status, 404);
 }
+
+#[tokio::test]
+async fn environment_roles_are_readable_through_an_organization() {
+    let t = TestApp::spawn().await;
+    let org = t.organization("Acme").await;
+    let member = t.get(&format!("/authorization/organizations/{org}/roles/member")).await;
+    assert_eq!(member.status, 200);
+    assert_eq!(member.body["type"], "EnvironmentRole");
+    let changed = t.patch(&format!("/authorization/organizations/{org}/roles/member"), json!({"name": "x"})).await;
+    assert_eq!(changed.status, 404, "environment roles change through /authorization/roles");
+}

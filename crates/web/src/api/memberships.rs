@@ -25,7 +25,7 @@ pub fn routes() -> OpenApiRouter<WebState> {
 #[utoipa::path(get, path = "/user_management/organization_memberships", tag = "organization_memberships",
     params(
         ("organization_id" = Option<String>, Query), ("user_id" = Option<String>, Query),
-        ("statuses" = Option<String>, Query, description = "Comma-separated: active, inactive, pending. Default: all"),
+        ("statuses" = Option<String>, Query, description = "Comma-separated: active, inactive, pending. Default: active"),
         ("limit" = Option<u32>, Query), ("before" = Option<String>, Query), ("after" = Option<String>, Query),
         ("order" = Option<String>, Query),
     ),
