@@ -1,0 +1,158 @@
+"""Shared helpers for the Python SDK compatibility tests.
+
+The server under test is described by environment variables set by
+compat/run.sh: PORTICO_URL, PORTICO_API_KEY, PORTICO_CLIENT_ID.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any, Callable, Optional, TypeVar
+
+import pytest
+from workos import WorkOSClient
+from workos._errors import APIError
+
+PORTICO_URL = os.environ.get("PORTICO_URL", "http://127.0.0.1:8080").rstrip("/")
+API_KEY = os.environ.get("PORTICO_API_KEY", "sk_test_missing")
+CLIENT_ID = os.environ.get("PORTICO_CLIENT_ID", "client_missing")
+
+ISO_MS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+
+PLAIN_PASSWORD = "Correct-Horse-Battery-9!"
+IMPORTED_PASSWORD = "Imported-Passw0rd!"
+
+MISSING_USER = "user_01HZZZZZZZZZZZZZZZZZZZZZZZ"
+MISSING_ORG = "org_01HZZZZZZZZZZZZZZZZZZZZZZZ"
+
+# Notes collected while running (which exception class an error mapped to,
+# etc.); printed in the terminal summary by conftest.py.
+NOTES: list[str] = []
+
+
+def note(text: str) -> None:
+    NOTES.append(text)
+
+
+def make_client(api_key: str = API_KEY, max_retries: int = 1) -> WorkOSClient:
+    """An SDK client pointed at Portico, with retries cut short."""
+    return WorkOSClient(
+        api_key=api_key,
+        client_id=CLIENT_ID,
+        base_url=f"{PORTICO_URL}/",
+        max_retries=max_retries,
+        request_timeout=30,
+    )
+
+
+def uid(nbytes: int = 5) -> str:
+    return f"{int(time.time() * 1000):x}{secrets.token_hex(nbytes)}"
+
+
+def unique_email(tag: str = "user") -> str:
+    return f"py-{tag}-{uid()}@compat.example.com"
+
+
+def unique_domain(tag: str = "org") -> str:
+    return f"py-{tag}-{uid()}.compat-example.com"
+
+
+def id_pattern(prefix: str) -> re.Pattern[str]:
+    return re.compile(rf"^{prefix}_[0-9A-HJKMNP-TV-Z]{{26}}$")
+
+
+def slugs(roles: Any) -> list[str]:
+    return sorted(r.slug for r in roles)
+
+
+def expect_error(fn: Callable[[], Any], cls: type, status: int) -> APIError:
+    """Call fn, require it to raise `cls` with HTTP `status`; return the error."""
+    with pytest.raises(cls) as info:
+        fn()
+    err = info.value
+    assert getattr(err, "status_code", None) == status, f"{type(err).__name__}: {err}"
+    return err
+
+
+def expect_client_error(fn: Callable[[], Any]) -> APIError:
+    """Call fn, require an SDK APIError with a 4xx status; return it."""
+    try:
+        value = fn()
+    except APIError as err:
+        assert err.status_code is not None and 400 <= err.status_code < 500, (
+            f"expected a 4xx, got {type(err).__name__}: {err}"
+        )
+        return err
+    pytest.fail(f"expected a 4xx SDK error, the call returned {value!r}")
+
+
+T = TypeVar("T")
+
+
+def eventually(fn: Callable[[], T], timeout: float = 5.0, interval: float = 0.2) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return fn()
+        except AssertionError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(interval)
+
+
+@dataclass
+class RawResponse:
+    status: int
+    headers: Any
+    text: str
+    json: Optional[Any]
+
+
+def raw_request(
+    method: str,
+    path: str,
+    body: Any = None,
+    headers: Optional[dict[str, str]] = None,
+    api_key: str = API_KEY,
+) -> RawResponse:
+    """Plain HTTP call (no SDK) for wire-level checks."""
+    data = None
+    hdrs = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
+    if body is not None:
+        data = json.dumps(body).encode()
+        hdrs["Content-Type"] = "application/json"
+    hdrs.update(headers or {})
+    req = urllib.request.Request(f"{PORTICO_URL}{path}", data=data, method=method, headers=hdrs)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as res:
+            status, res_headers, raw = res.status, res.headers, res.read()
+    except urllib.error.HTTPError as e:
+        status, res_headers, raw = e.code, e.headers, e.read()
+    text = raw.decode("utf-8", "replace")
+    try:
+        parsed = json.loads(text) if text else None
+    except ValueError:
+        parsed = None
+    return RawResponse(status, res_headers, text, parsed)
+
+
+def raw_create_membership(user_id: str, organization_id: str, role_slug: Optional[str] = None) -> dict:
+    """Create a membership over plain HTTP.
+
+    Used where the membership is only test set-up, so that a problem in the
+    membership response shape (which the Python SDK parses strictly) is
+    reported by test_memberships.py instead of breaking unrelated tests.
+    """
+    body: dict[str, Any] = {"user_id": user_id, "organization_id": organization_id}
+    if role_slug is not None:
+        body["role_slug"] = role_slug
+    res = raw_request("POST", "/user_management/organization_memberships", body=body)
+    assert 200 <= res.status < 300, f"membership create failed: {res.status} {res.text}"
+    return res.json
