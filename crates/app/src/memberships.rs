@@ -7,7 +7,7 @@ use crate::users::parse_user_id;
 use crate::{App, events};
 use portico_domain::event::names;
 use portico_domain::id::check_id;
-use portico_domain::membership::{Membership, MembershipStatus, MembershipWithUser};
+use portico_domain::membership::{Membership, MembershipStatus, MembershipWithUser, RoleRef};
 use portico_domain::validation::Checker;
 use portico_domain::{FieldError, MembershipId, OrganizationId, RoleId, UserId, slug};
 use portico_store::memberships::MembershipFilter;
@@ -55,12 +55,12 @@ async fn resolve_roles(
     slugs: &[String],
     field: &str,
 ) -> Result<Vec<RoleId>> {
-    let roles = portico_store::roles::resolve_for_organization(conn, organization, slugs).await?;
+    let roles = portico_store::roles::ids_for_organization(conn, organization, slugs).await?;
     let mut ids = Vec::new();
     let mut unknown = Vec::new();
     for slug in slugs {
-        match roles.iter().find(|r| &r.slug == slug) {
-            Some(role) => ids.push(role.id.clone()),
+        match roles.iter().find(|(_, s)| s == slug) {
+            Some((id, _)) => ids.push(id.clone()),
             None => unknown.push(slug.clone()),
         }
     }
@@ -111,39 +111,72 @@ pub async fn create(app: &App, input: CreateMembership) -> Result<MembershipWith
     let role_field = if input.role_slugs.is_some() { "role_slugs" } else { "role_slug" };
     let slugs = slugs.unwrap_or_else(|| vec![app.settings.default_role_slug.clone()]);
 
-    let mut tx = app.db.begin().await?;
-    if portico_store::organizations::name(tx.conn(), &org_id).await?.is_none() {
-        return Err(Error::not_found("Organization", org_text));
-    }
-    if portico_store::users::get(tx.conn(), &user_id).await?.is_none() {
-        return Err(Error::not_found("User", user_text));
-    }
-    let roles = resolve_roles(tx.conn(), &org_id, &slugs, role_field).await?;
+    // What the request refers to is read before the write transaction, so the single SQLite
+    // writer is held only for the writes; a user or organization deleted in between makes the
+    // insert fail on its foreign key, and nothing is written.
+    let mut reader = app.db.read().await?;
+    let organization_name = portico_store::organizations::name(reader.conn(), &org_id)
+        .await?
+        .ok_or_else(|| Error::not_found("Organization", &org_text))?;
+    let user = portico_store::users::get(reader.conn(), &user_id)
+        .await?
+        .ok_or_else(|| Error::not_found("User", &user_text))?;
+    let roles = resolve_roles(reader.conn(), &org_id, &slugs, role_field).await?;
+    let existing = portico_store::memberships::find_state(reader.conn(), &user_id, &org_id).await?;
+    drop(reader);
+
     let now = app.now();
-    let id = match portico_store::memberships::find(tx.conn(), &user_id, &org_id).await? {
+    let mut tx = app.db.begin().await?;
+    let (id, created_at, event) = match existing {
+        None => {
+            let id = app.new_id::<MembershipId>();
+            // The unique index on (user, organization) settles a race with a concurrent request.
+            portico_store::memberships::insert(tx.conn(), &id, &user_id, &org_id, MembershipStatus::Active, now)
+                .await
+                .map_err(|e| insert_failed(e, &org_text, &user_text))?;
+            portico_store::memberships::insert_roles(tx.conn(), &id, &roles).await?;
+            (id, now, names::MEMBERSHIP_CREATED)
+        }
         Some(existing) if existing.status == MembershipStatus::Inactive => {
             // Adding someone who left brings their membership back, with the roles now asked for.
             portico_store::memberships::set_status(tx.conn(), &existing.id, MembershipStatus::Active, now).await?;
             portico_store::memberships::set_roles(tx.conn(), &existing.id, &roles).await?;
-            let membership = load(tx.conn(), &existing.id).await?;
-            events::record(app, tx.conn(), names::MEMBERSHIP_UPDATED, &membership.membership, Some(&org_id)).await?;
-            tx.commit().await?;
-            return Ok(membership);
+            (existing.id, existing.created_at, names::MEMBERSHIP_UPDATED)
         }
-        Some(_) => {
-            return Err(Error::conflict(
-                "organization_membership_already_exists",
-                "The user is already a member of this organization.",
-            ));
-        }
-        None => app.new_id::<MembershipId>(),
+        Some(_) => return Err(already_member()),
     };
-    portico_store::memberships::insert(tx.conn(), &id, &user_id, &org_id, MembershipStatus::Active, now).await?;
-    portico_store::memberships::set_roles(tx.conn(), &id, &roles).await?;
-    let membership = load(tx.conn(), &id).await?;
-    events::record(app, tx.conn(), names::MEMBERSHIP_CREATED, &membership.membership, Some(&org_id)).await?;
+    let membership = Membership {
+        id,
+        user_id,
+        organization_id: org_id.clone(),
+        organization_name,
+        status: MembershipStatus::Active,
+        directory_managed: false,
+        custom_attributes: serde_json::Map::new(),
+        role: RoleRef { slug: slugs.first().cloned().unwrap_or_default() },
+        role_slugs: slugs,
+        created_at,
+        updated_at: now,
+    };
+    events::record(app, tx.conn(), event, &membership, Some(&org_id)).await?;
     tx.commit().await?;
-    Ok(membership)
+    Ok(MembershipWithUser::new(membership, user))
+}
+
+fn already_member() -> Error {
+    Error::conflict("organization_membership_already_exists", "The user is already a member of this organization.")
+}
+
+/// The insert lost a race: another request made the membership, or deleted the user or the
+/// organization, after this one looked.
+fn insert_failed(error: portico_store::StoreError, org: &str, user: &str) -> Error {
+    match error {
+        portico_store::StoreError::Unique { .. } => already_member(),
+        portico_store::StoreError::ForeignKey => {
+            Error::conflict("conflict", format!("The organization {org} or the user {user} was deleted meanwhile."))
+        }
+        other => other.into(),
+    }
 }
 
 pub async fn get(app: &App, id: &str) -> Result<MembershipWithUser> {

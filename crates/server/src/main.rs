@@ -295,15 +295,10 @@ async fn serve(settings: Settings) -> Result<()> {
         print_credentials(&settings, &created);
     }
     portico_app::bootstrap::check_default_role(&app).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
-        .install_recorder()
-        .context("cannot install the metrics recorder")?;
-    let state = portico_web::WebState {
-        app: app.clone(),
-        metrics: Some(metrics),
-        dev_mode: settings.mode == Mode::Dev,
-        public_url: settings.public_url.clone(),
-    };
+    let metrics = portico_web::middleware::install_metrics_recorder()
+        .map_err(|e| anyhow::anyhow!("cannot install the metrics recorder: {e}"))?;
+    let state =
+        portico_web::WebState::new(app.clone(), Some(metrics), settings.mode == Mode::Dev, settings.public_url.clone());
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("cannot listen on {} (is another process using it? set --listen)", settings.listen))?;

@@ -83,6 +83,11 @@ pub async fn insert(
 /// Replaces the roles a membership holds; the first becomes its primary role.
 pub async fn set_roles(mut conn: Conn<'_>, id: &MembershipId, roles: &[RoleId]) -> Result<()> {
     execute(conn.reborrow(), "DELETE FROM membership_roles WHERE membership_id = $1", &values![id.as_str()]).await?;
+    insert_roles(conn, id, roles).await
+}
+
+/// Gives a membership that holds no roles yet its roles, in order.
+pub async fn insert_roles(mut conn: Conn<'_>, id: &MembershipId, roles: &[RoleId]) -> Result<()> {
     for (position, role) in roles.iter().enumerate() {
         execute(
             conn.reborrow(),
@@ -121,8 +126,41 @@ pub async fn get(conn: Conn<'_>, id: &MembershipId) -> Result<Option<Membership>
     get_where(conn, "m.id = $1", &values![id.as_str()]).await
 }
 
-pub async fn find(conn: Conn<'_>, user: &UserId, organization: &OrganizationId) -> Result<Option<Membership>> {
-    get_where(conn, "m.user_id = $1 AND m.organization_id = $2", &values![user.as_str(), organization.as_str()]).await
+/// The little a write needs to know about an existing membership.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MembershipState {
+    pub id: MembershipId,
+    pub status: MembershipStatus,
+    pub created_at: Timestamp,
+}
+
+/// The membership of a user in an organization, if any, without loading its roles.
+pub async fn find_state(
+    conn: Conn<'_>,
+    user: &UserId,
+    organization: &OrganizationId,
+) -> Result<Option<MembershipState>> {
+    #[derive(sqlx::FromRow)]
+    struct StateRow {
+        id: String,
+        status: String,
+        created_at: i64,
+    }
+    let row: Option<StateRow> = fetch_optional(
+        conn,
+        "SELECT id, status, created_at FROM organization_memberships WHERE user_id = $1 AND organization_id = $2",
+        &values![user.as_str(), organization.as_str()],
+    )
+    .await?;
+    row.map(|row| {
+        Ok(MembershipState {
+            status: MembershipStatus::parse(&row.status)
+                .ok_or_else(|| corrupt(format!("membership status {}", row.status)))?,
+            id: MembershipId::from_trusted(row.id),
+            created_at: Timestamp::from_unix_ms(row.created_at),
+        })
+    })
+    .transpose()
 }
 
 pub async fn delete(conn: Conn<'_>, id: &MembershipId) -> Result<bool> {

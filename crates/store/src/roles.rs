@@ -133,16 +133,24 @@ pub async fn list_for_organization(conn: Conn<'_>, organization: &OrganizationId
     .await
 }
 
-/// Resolves role slugs as seen from an organization; its own roles shadow nothing because slugs
-/// are unique across the two scopes.
-pub async fn resolve_for_organization(
+/// Resolves slugs to role ids as seen from an organization, without loading permissions.
+pub async fn ids_for_organization(
     conn: Conn<'_>,
     organization: &OrganizationId,
     slugs: &[String],
-) -> Result<Vec<Role>> {
+) -> Result<Vec<(RoleId, String)>> {
+    #[derive(sqlx::FromRow)]
+    struct IdRow {
+        id: String,
+        slug: String,
+    }
     let mut values = values![organization.as_str()].to_vec();
     let list = in_list(&mut values, slugs.iter().cloned());
-    select(conn, &format!("(organization_id IS NULL OR organization_id = $1) AND slug IN ({list})"), &values).await
+    let sql = format!(
+        "SELECT id, slug FROM roles WHERE (organization_id IS NULL OR organization_id = $1) AND slug IN ({list})"
+    );
+    let rows: Vec<IdRow> = fetch_all(conn, &sql, &values).await?;
+    Ok(rows.into_iter().map(|r| (RoleId::from_trusted(r.id), r.slug)).collect())
 }
 
 /// Replaces the set of permissions a role grants.

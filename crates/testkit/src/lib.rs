@@ -115,8 +115,7 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = listener.local_addr().expect("address");
         let base_url = format!("http://{address}");
-        let state =
-            portico_web::WebState { app: app.clone(), metrics: None, dev_mode: true, public_url: base_url.clone() };
+        let state = portico_web::WebState::new(app.clone(), None, true, base_url.clone());
         let router = portico_web::router(state);
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
