@@ -1,0 +1,477 @@
+#!/usr/bin/env bash
+# Portico benchmark: throughput of two API calls, idle memory, start-up time
+# and binary size, each next to the bound measured in the same run.
+#
+# Usage:
+#   bench/run.sh [--pg BASE_URL] [--write] [options]
+#
+#   --pg BASE_URL     benchmark on PostgreSQL: a fresh database is created with
+#                     BASE_URL (e.g. "$(scripts/ensure-postgres)") and dropped
+#                     afterwards. Without it: SQLite in a fresh data dir.
+#   --write           also put the results in BENCHMARKS.md (the section for
+#                     this engine is replaced, or added).
+#   --duration SECS   length of each measured wrk run        (default 10)
+#   --threads N       wrk threads                            (default 2)
+#   --connections N   wrk connections                        (default 64)
+#   --restarts N      start-up measurements, median reported (default 5)
+#   --port N          first port to try for the server       (default 18181)
+#   --pin             run the server on CPU 0 and wrk on CPU 1 (taskset);
+#                     by default both share all CPUs
+#   --bin PATH        server binary (default target/release/portico)
+#
+# Needs: target/release/portico (cargo build --release --locked -p portico-server),
+# wrk and curl (installed with apt-get when missing and run as root),
+# psql for --pg. Everything runs on 127.0.0.1; every run is bounded in time.
+# Progress goes to stderr; the markdown results go to stdout.
+# shellcheck disable=SC2016 # backticks in single quotes are markdown
+set -euo pipefail
+
+CALLER_PWD=$PWD
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+
+PG_BASE=''
+WRITE=0
+DURATION=10
+THREADS=2
+CONNECTIONS=64
+RESTARTS=5
+PORT=18181
+PIN=0
+BIN=$ROOT/target/release/portico
+WARMUP=2
+IDLE_SECS=5
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+usage() { awk 'NR > 1 { if (!/^#/ || /shellcheck/) exit; sub(/^# ?/, ""); print }' "$0" >&2; exit "${1:-2}"; }
+
+while [ $# -gt 0 ]; do
+    case $1 in
+        --pg) PG_BASE=${2:?--pg needs a URL}; shift 2 ;;
+        --pg=*) PG_BASE=${1#*=}; shift ;;
+        --write) WRITE=1; shift ;;
+        --duration) DURATION=${2:?}; shift 2 ;;
+        --threads) THREADS=${2:?}; shift 2 ;;
+        --connections) CONNECTIONS=${2:?}; shift 2 ;;
+        --restarts) RESTARTS=${2:?}; shift 2 ;;
+        --port) PORT=${2:?}; shift 2 ;;
+        --pin) PIN=1; shift ;;
+        --bin) BIN=${2:?}; shift 2 ;;
+        -h | --help) usage 0 ;;
+        *) log "unknown argument: $1"; usage ;;
+    esac
+done
+case $BIN in /*) ;; *) BIN=$CALLER_PWD/$BIN ;; esac
+for n in DURATION THREADS CONNECTIONS RESTARTS PORT; do
+    [[ ${!n} =~ ^[1-9][0-9]*$ ]] || die "--${n,,} must be a positive integer"
+done
+
+# --- prerequisites -----------------------------------------------------------
+
+if [ ! -x "$BIN" ]; then
+    log "no server binary at $BIN"
+    log "build it first:  cargo build --release --locked -p portico-server"
+    exit 1
+fi
+
+apt_install() {
+    [ "$(id -u)" -eq 0 ] || die "$* missing; install it (apt-get install $*) and re-run"
+    log "installing $* with apt-get"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q --no-install-recommends "$@" >&2 ||
+        { apt-get update -q >&2 && apt-get install -y -q --no-install-recommends "$@" >&2; }
+}
+command -v wrk >/dev/null 2>&1 || apt_install wrk
+command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates
+if [ -n "$PG_BASE" ]; then
+    command -v psql >/dev/null 2>&1 || apt_install postgresql-client
+fi
+if [ "$PIN" = 1 ]; then
+    command -v taskset >/dev/null 2>&1 || die "--pin needs taskset (util-linux)"
+    [ "$(nproc)" -ge 2 ] || die "--pin needs at least 2 CPUs"
+fi
+
+# The server runs with its defaults: no portico.toml (it starts in a scratch
+# directory) and no PORTICO_* variables from this shell.
+while read -r var; do unset "$var"; done < <(compgen -e | grep '^PORTICO_' || true)
+
+# --- state and cleanup -----------------------------------------------------------
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/portico-bench.XXXXXX")
+DATA=$WORK/data
+mkdir -p "$DATA"
+SERVER_LOG=$WORK/server.log
+server_pid=''
+pg_db=''
+DB_ARGS=()
+
+stop_server() {
+    [ -n "$server_pid" ] || return 0
+    if kill -0 "$server_pid" 2>/dev/null; then
+        kill -TERM "$server_pid" 2>/dev/null || true
+        local i
+        for ((i = 0; i < 100; i++)); do
+            kill -0 "$server_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$server_pid" 2>/dev/null; then
+            log "server $server_pid ignored SIGTERM for 10 s; killing it"
+            kill -KILL "$server_pid" 2>/dev/null || true
+        fi
+    fi
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=''
+}
+
+cleanup() {
+    local rc=$?
+    stop_server
+    if [ -n "$pg_db" ]; then
+        psql "$PG_BASE" -X -q -c "DROP DATABASE IF EXISTS \"$pg_db\" WITH (FORCE)" >/dev/null 2>&1 ||
+            log "warning: could not drop database $pg_db"
+    fi
+    if [ "$rc" -ne 0 ] && [ -s "$SERVER_LOG" ]; then
+        log "last lines of the server log:"
+        tail -n 30 "$SERVER_LOG" >&2
+    fi
+    rm -rf "$WORK"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'log "error: command failed (line $LINENO): $BASH_COMMAND"' ERR
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Replace the database name in a postgres:// URL, keeping any ?query.
+with_database() {
+    local url=$1 db=$2 query=''
+    case $url in *\?*) query="?${url#*\?}"; url=${url%%\?*} ;; esac
+    case ${url#*://} in */*) url=${url%/*} ;; esac
+    printf '%s/%s%s' "$url" "$db" "$query"
+}
+
+# Value of a top-level string field in a one-line JSON object (first match).
+json_str() {
+    grep -o "\"$1\"[[:space:]]*:[[:space:]]*\"[^\"]*\"" | head -n 1 | sed 's/.*"\([^"]*\)"$/\1/'
+}
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# --- engine --------------------------------------------------------------------
+
+if [ -n "$PG_BASE" ]; then
+    ENGINE=postgres
+    pg_version=$(psql "$PG_BASE" -X -A -t -c 'SHOW server_version' 2>/dev/null) ||
+        die "cannot connect to PostgreSQL with the --pg URL"
+    pg_db="portico_bench_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+    psql "$PG_BASE" -X -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$pg_db\"" >&2
+    DB_ARGS=(--database-url "$(with_database "$PG_BASE" "$pg_db")")
+    pg_host=${PG_BASE#*://}; pg_host=${pg_host#*@}; pg_host=${pg_host%%/*}; pg_host=${pg_host%%\?*}
+    ENGINE_DESC="PostgreSQL ${pg_version%% *} at $pg_host (same machine), fresh database"
+    GET_TARGET=8000
+    POST_TARGET=''
+else
+    ENGINE=sqlite
+    ENGINE_DESC="SQLite (embedded), fresh data dir on $(stat -f -c %T "$DATA")"
+    GET_TARGET=15000
+    POST_TARGET=1500
+fi
+
+while port_in_use "$PORT"; do
+    PORT=$((PORT + 1))
+done
+BASE=http://127.0.0.1:$PORT
+
+SERVER_CMD=("$BIN")
+WRK_CMD=(wrk)
+if [ "$PIN" = 1 ]; then
+    SERVER_CMD=(taskset -c 0 "$BIN")
+    WRK_CMD=(taskset -c 1 wrk)
+fi
+
+start_server() {
+    (cd "$WORK" && exec "${SERVER_CMD[@]}" serve --listen "127.0.0.1:$PORT" --data-dir "$DATA" "${DB_ARGS[@]}" \
+        </dev/null >>"$SERVER_LOG" 2>&1) &
+    server_pid=$!
+}
+
+# One GET /ready over bash's /dev/tcp (no process spawned): true on HTTP 200.
+probe_ready() {
+    local line=''
+    { exec 3<>"/dev/tcp/127.0.0.1/$PORT"; } 2>/dev/null || return 1
+    printf 'GET /ready HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3 2>/dev/null || true
+    IFS= read -r -t 2 line <&3 || true
+    exec 3<&- 3>&-
+    [[ $line == HTTP/1.?\ 200* ]]
+}
+
+# Wait (at most $1 seconds) until /ready answers 200; polls every ~2 ms.
+wait_ready() {
+    local deadline=$((SECONDS + $1))
+    while ! probe_ready; do
+        kill -0 "$server_pid" 2>/dev/null || die "the server exited before it was ready"
+        [ "$SECONDS" -lt "$deadline" ] || die "the server was not ready within $1 s"
+        sleep 0.002
+    done
+}
+
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$server_pid/status"; }
+
+# api METHOD PATH [JSON]: prints the body; fails unless the status is 2xx.
+api() {
+    local out status data=()
+    [ $# -lt 3 ] || data=(--data "$3")
+    out=$(curl -sS -X "$1" -H "Authorization: Bearer $API_KEY" -H 'Content-Type: application/json' \
+        "${data[@]}" -w '\n%{http_code}' --max-time 10 "$BASE$2") || die "$1 $2: request failed"
+    status=${out##*$'\n'}
+    out=${out%$'\n'*}
+    [[ $status == 2?? ]] || die "$1 $2 answered $status: $out"
+    printf '%s\n' "$out"
+}
+
+# --- bootstrap and start ----------------------------------------------------------
+
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+log "engine: $ENGINE_DESC"
+log "load average before the run: $LOAD_BEFORE (a busy machine lowers every figure)"
+log "bootstrapping a fresh instance"
+boot=$(cd "$WORK" && "$BIN" bootstrap --json --data-dir "$DATA" "${DB_ARGS[@]}" 2>>"$SERVER_LOG") ||
+    die "portico bootstrap failed"
+boot=$(printf '%s\n' "$boot" | grep '^[[:space:]]*{' | tail -n 1)
+API_KEY=$(json_str api_key <<<"$boot")
+[ -n "$API_KEY" ] || die "no api_key in the bootstrap output: $boot"
+
+log "starting the server on $BASE"
+start_server
+wait_ready 30
+
+log "idle for ${IDLE_SECS} s, then reading VmRSS"
+sleep "$IDLE_SECS"
+RSS_START_KB=$(rss_kb)
+
+USER_ID=$(api POST /user_management/users '{"email":"bench-reader@example.com"}' | json_str id)
+[ -n "$USER_ID" ] || die "no id in the create-user response"
+api GET "/user_management/users/$USER_ID" >/dev/null
+
+# --- wrk runs --------------------------------------------------------------------------
+
+# run_wrk NAME SECONDS URL [LUA_SCRIPT [SCRIPT_ARGS...]]: keeps the report in
+# $WORK/wrk-NAME.txt
+run_wrk() {
+    local name=$1 secs=$2 url=$3 script=()
+    shift 3
+    if [ $# -gt 0 ]; then
+        script=(-s "$1")
+        shift
+    fi
+    local m0 m1 s0 s1 p0 p1 TIMEFORMAT='%3U %3S'
+    m0=$(machine_ticks); s0=$(proc_ticks "$server_pid"); p0=$(comm_ticks postgres)
+    { time "${WRK_CMD[@]}" -t "$THREADS" -c "$CONNECTIONS" -d "${secs}s" --latency --timeout 5s \
+        -H "Authorization: Bearer $API_KEY" "${script[@]}" "$url" ${1+--} "$@" >"$WORK/wrk-$name.txt" 2>&1; } \
+        2>"$WORK/time-$name.txt" ||
+        { cat "$WORK/wrk-$name.txt" >&2; die "wrk failed ($name)"; }
+    m1=$(machine_ticks); s1=$(proc_ticks "$server_pid"); p1=$(comm_ticks postgres)
+    # busy total server postgres wrk (ticks)
+    awk -v m0="$m0" -v m1="$m1" -v s="$((s1 - s0))" -v p="$((p1 - p0))" -v hz="$CLK_TCK" '
+        NR == 1 { split(m0, a, " "); split(m1, b, " "); print b[1] - a[1], b[2] - a[2], s, p, ($1 + $2) * hz }' \
+        "$WORK/time-$name.txt" >"$WORK/cpu-$name.txt"
+}
+
+# CPU accounting (clock ticks), to show what else ran during a measurement.
+CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
+machine_ticks() { awk '/^cpu / {b = $2 + $3 + $4 + $7 + $8 + $9; print b, b + $5 + $6; exit}' /proc/stat; }
+proc_ticks() { { cat "/proc/$1/stat" 2>/dev/null || echo 'x (x) X 0 0 0 0 0 0 0 0 0 0 0 0'; } | awk '{sub(/^.*\) /, ""); print $12 + $13}'; }
+comm_ticks() {
+    # cat carries on past processes that exit meanwhile.
+    { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v c="($1)" '$2 == c {sub(/^.*\) /, ""); t += $12 + $13} END {print t + 0}'
+}
+# cpu_shares NAME: "server S%, wrk W%[, PostgreSQL P%], everything else O%" of all CPUs.
+cpu_shares() {
+    awk -v pg="$([ "$ENGINE" = postgres ] && echo 1 || echo 0)" '{
+        busy = $1; total = $2; if (total <= 0) { print "?"; exit }
+        other = busy - $3 - $4 - $5; if (other < 0) other = 0
+        printf "server %.0f%%, wrk %.0f%%", 100 * $3 / total, 100 * $5 / total
+        if (pg) printf ", PostgreSQL %.0f%%", 100 * $4 / total
+        printf ", everything else %.0f%%", 100 * other / total
+    }' "$WORK/cpu-$1.txt"
+}
+wrk_rps() { awk '/^Requests\/sec:/ {print $2}' "$WORK/wrk-$1.txt"; }
+wrk_total() { awk '/ requests in / {print $1}' "$WORK/wrk-$1.txt"; }
+wrk_pct() { awk -v p="$2%" '$1 == p {print $2}' "$WORK/wrk-$1.txt"; }
+wrk_bad() {
+    awk '/Non-2xx or 3xx responses:/ {n += $NF}
+         /Socket errors:/ {gsub(",", ""); n += $4 + $6 + $8 + $10}
+         END {print n + 0}' "$WORK/wrk-$1.txt"
+}
+
+wrk_desc=$({ wrk -v 2>&1 || true; } | awk 'NR == 1 {print $1, $2}')
+log "wrk warm-up (${WARMUP} s) on GET /user_management/users/{id}"
+run_wrk warmup "$WARMUP" "$BASE/user_management/users/$USER_ID"
+log "wrk ${DURATION} s: GET /user_management/users/{id}"
+run_wrk get_user "$DURATION" "$BASE/user_management/users/$USER_ID"
+log "wrk ${DURATION} s: GET /health (the floor)"
+run_wrk health "$DURATION" "$BASE/health"
+
+# Memberships: a users x orgs grid big enough for every request to create a
+# new pair (sized for up to 25,000 requests/s over the run).
+need=$((DURATION * 25000))
+GRID=1
+while ((GRID * GRID < need)); do GRID=$((GRID + 1)); done
+log "creating $GRID users and $GRID organizations for the membership run"
+: >"$WORK/users.txt"
+: >"$WORK/orgs.txt"
+for ((i = 1; i <= GRID; i++)); do
+    id=$(api POST /user_management/users "{\"email\":\"bench-member-$i@example.com\"}" | json_str id)
+    [ -n "$id" ] || die "no id in the create-user response"
+    echo "$id" >>"$WORK/users.txt"
+    id=$(api POST /organizations "{\"name\":\"Bench Org $i\"}" | json_str id)
+    [ -n "$id" ] || die "no id in the create-organization response"
+    echo "$id" >>"$WORK/orgs.txt"
+done
+# Check the request shape once, with a pair the wrk run will not reach.
+u=$(tail -n 1 "$WORK/users.txt")
+o=$(tail -n 1 "$WORK/orgs.txt")
+api POST /user_management/organization_memberships "{\"user_id\":\"$u\",\"organization_id\":\"$o\"}" >/dev/null
+
+log "wrk ${DURATION} s: POST /user_management/organization_memberships (a new pair each request)"
+run_wrk memberships "$DURATION" "$BASE/user_management/organization_memberships" \
+    "$ROOT/bench/memberships.lua" "$WORK/users.txt" "$WORK/orgs.txt" "$THREADS"
+membership_total=$(wrk_total memberships)
+# The last cell (GRID*GRID-1) was used by the check above.
+if ((membership_total >= GRID * GRID - 1)); then
+    die "the membership run sent $membership_total requests but the grid has only $((GRID * GRID - 1)) new pairs; raise the grid size in bench/run.sh"
+fi
+
+log "idle for ${IDLE_SECS} s after the load, then reading VmRSS"
+sleep "$IDLE_SECS"
+RSS_AFTER_KB=$(rss_kb)
+
+# --- start-up time ---------------------------------------------------------------
+
+stop_server
+STARTS_MS=()
+for ((r = 1; r <= RESTARTS; r++)); do
+    t0=$EPOCHREALTIME
+    start_server
+    wait_ready 30
+    t1=$EPOCHREALTIME
+    STARTS_MS+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", (b - a) * 1000}')")
+    stop_server
+done
+log "start to ready (ms): ${STARTS_MS[*]}"
+read -r START_MEDIAN START_MIN START_MAX < <(printf '%s\n' "${STARTS_MS[@]}" | sort -n |
+    awk '{v[NR] = $1} END {m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.0f %d %d\n", m, v[1], v[NR]}')
+
+BIN_BYTES=$(stat -c %s "$BIN")
+
+# --- report -----------------------------------------------------------------------------
+
+commas() { awk -v n="$1" 'BEGIN {s = sprintf("%.0f", n); while (s ~ /[0-9][0-9][0-9][0-9]/) sub(/[0-9][0-9][0-9]($|,)/, ",&", s); sub(/,,/, ",", s); print s}'; }
+mb() { awk -v b="$1" 'BEGIN {printf "%.1f MB", b / 1e6}'; }
+verdict_min() { awk -v v="$1" -v t="$2" 'BEGIN {print (v >= t) ? "meets" : "misses"}'; }
+verdict_max() { awk -v v="$1" -v t="$2" 'BEGIN {print (v <= t) ? "meets" : "misses"}'; }
+pct_of() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.0f%%", 100 * a / b; else print "?"}'; }
+
+health_rps=$(wrk_rps health)
+rate_cell() { # NAME
+    printf '%s req/s (p50 %s, p99 %s)' "$(commas "$(wrk_rps "$1")")" "$(wrk_pct "$1" 50)" "$(wrk_pct "$1" 99)"
+}
+rate_verdict() { # NAME TARGET
+    local bad
+    bad=$(wrk_bad "$1")
+    if [ "$bad" -gt 0 ]; then
+        printf 'invalid: %s non-2xx responses or socket errors' "$bad"
+    elif [ -n "$2" ]; then
+        verdict_min "$(wrk_rps "$1")" "$2"
+    else
+        printf 'no target'
+    fi
+}
+floor_cell() { # NAME
+    printf '`GET /health`: %s req/s (this call at %s of it)' "$(commas "$health_rps")" "$(pct_of "$(wrk_rps "$1")" "$health_rps")"
+}
+
+cpu_model=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+[ -n "$cpu_model" ] || cpu_model=$(lscpu 2>/dev/null | awk -F': *' '/Model name/ {print $2; exit}')
+mem_gib=$(awk '/^MemTotal:/ {printf "%.1f", $2 / 1048576}' /proc/meminfo)
+# shellcheck disable=SC1091
+os_name=$(. /etc/os-release 2>/dev/null && printf '%s' "${PRETTY_NAME:-Linux}")
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo 'no commit')
+if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then commit+=" (with local changes)"; fi
+server_version=$("$BIN" --version 2>/dev/null | head -n 1 || true)
+if [ "$PIN" = 1 ]; then
+    placement="server pinned to CPU 0 and wrk to CPU 1 (taskset)"
+else
+    placement="no CPU pinning: server and wrk share all $(nproc) CPUs"
+fi
+engine_title=$([ "$ENGINE" = sqlite ] && echo SQLite || echo PostgreSQL)
+get_target_txt="≥ $(commas "$GET_TARGET") req/s"
+post_target_txt=$([ -n "$POST_TARGET" ] && echo "≥ $(commas "$POST_TARGET") req/s" || echo "—")
+
+SECTION=$WORK/section.md
+{
+    printf '## %s\n\n' "$engine_title"
+    printf 'Measured %s on commit `%s`%s by `bench/run.sh%s`.\n\n' \
+        "$(date -u '+%Y-%m-%d %H:%M UTC')" "$commit" "${server_version:+ (${server_version})}" \
+        "$([ -n "$PG_BASE" ] && echo ' --pg …')"
+    printf -- '- Machine: %s CPUs (`nproc`), %s, %s GiB RAM, %s, Linux %s; load average before the run %s\n' \
+        "$(nproc)" "$cpu_model" "$mem_gib" "$os_name" "$(uname -r)" "$LOAD_BEFORE"
+    printf -- '- Engine: %s\n' "$ENGINE_DESC"
+    printf -- '- Server: `portico serve` with its default configuration (no `portico.toml`, no `PORTICO_*` variables), logging to a file\n'
+    printf -- '- Load: %s on the same machine over 127.0.0.1, %s threads, %s connections, %s s per run after a %s s warm-up, keep-alive, `Authorization` header on every request; %s\n' \
+        "$wrk_desc" "$THREADS" "$CONNECTIONS" "$DURATION" "$WARMUP" "$placement"
+    printf -- '- Start-up: process start to the first 200 on `GET /ready` on the existing database, polled every ~2 ms, %s runs\n\n' "$RESTARTS"
+    printf '| Measure | Result | Target | Bound measured in the same run | Verdict |\n'
+    printf '|---|---|---|---|---|\n'
+    printf '| `GET /user_management/users/{id}` | %s | %s | %s | %s |\n' \
+        "$(rate_cell get_user)" "$get_target_txt" "$(floor_cell get_user)" "$(rate_verdict get_user "$GET_TARGET")"
+    printf '| `POST /user_management/organization_memberships` (new pair each time) | %s | %s | %s | %s |\n' \
+        "$(rate_cell memberships)" "$post_target_txt" "$(floor_cell memberships)" "$(rate_verdict memberships "$POST_TARGET")"
+    printf '| Idle RSS, %s s after start | %s | ≤ 50 MB | — | %s |\n' \
+        "$IDLE_SECS" "$(mb $((RSS_START_KB * 1024)))" "$(verdict_max $((RSS_START_KB * 1024)) 50000000)"
+    printf '| Idle RSS, %s s after the load above | %s | ≤ 50 MB | — | %s |\n' \
+        "$IDLE_SECS" "$(mb $((RSS_AFTER_KB * 1024)))" "$(verdict_max $((RSS_AFTER_KB * 1024)) 50000000)"
+    printf '| Start → first 200 on `/ready` (existing database), median of %s | %s ms (min %s, max %s) | ≤ 1,000 ms | — | %s |\n' \
+        "$RESTARTS" "$START_MEDIAN" "$START_MIN" "$START_MAX" "$(verdict_max "$START_MEDIAN" 1000)"
+    printf '| Release binary size (`%s`) | %s | ≤ 50 MB | — | %s |\n' \
+        "${BIN#"$ROOT"/}" "$(mb "$BIN_BYTES")" "$(verdict_max "$BIN_BYTES" 50000000)"
+    printf '\nShare of all %s CPUs used during each run (from `/proc`): `GET /user_management/users/{id}`: %s; `GET /health`: %s; memberships: %s.\n' \
+        "$(nproc)" "$(cpu_shares get_user)" "$(cpu_shares health)" "$(cpu_shares memberships)"
+    printf '\nMB = 10^6 bytes. RSS is `VmRSS` from `/proc/PID/status`.\n'
+} >"$SECTION"
+
+cat "$SECTION"
+
+if [ "$WRITE" = 1 ]; then
+    file=$ROOT/BENCHMARKS.md
+    begin="<!-- bench:$ENGINE:begin -->"
+    end="<!-- bench:$ENGINE:end -->"
+    if [ ! -f "$file" ]; then
+        {
+            printf '# Benchmarks\n\n'
+            printf 'Written by `bench/run.sh --write` (see `bench/README.md`); each engine'"'"'s section is\n'
+            printf 'replaced when the script runs again. Every throughput figure stands next to\n'
+            printf 'the bound measured in the same run: the same tool against `GET /health`,\n'
+            printf 'which does no database work.\n'
+        } >"$file"
+    fi
+    if grep -qxF "$begin" "$file"; then
+        awk -v b="$begin" -v e="$end" -v f="$SECTION" '
+            $0 == b { print; while ((getline line < f) > 0) print line; skip = 1; next }
+            $0 == e { skip = 0 }
+            !skip { print }' "$file" >"$file.tmp"
+        mv "$file.tmp" "$file"
+    elif [ "$ENGINE" = sqlite ] && grep -qxF '<!-- bench:postgres:begin -->' "$file"; then
+        # Keep SQLite first.
+        awk -v b="$begin" -v e="$end" -v f="$SECTION" '
+            $0 == "<!-- bench:postgres:begin -->" {
+                print b; while ((getline line < f) > 0) print line; print e; print ""
+            }
+            { print }' "$file" >"$file.tmp"
+        mv "$file.tmp" "$file"
+    else
+        { printf '\n%s\n' "$begin"; cat "$SECTION"; printf '%s\n' "$end"; } >>"$file"
+    fi
+    log "updated $file ($engine_title section)"
+fi
