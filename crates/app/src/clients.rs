@@ -100,7 +100,35 @@ pub async fn update(app: &App, id: &str, changes: ClientChanges) -> Result<Clien
     Ok(client)
 }
 
+/// Whether `id` names a client of this environment.
+pub async fn exists(app: &App, id: &str) -> Result<bool> {
+    let Some(client_id) = ClientId::parse(id) else { return Ok(false) };
+    let mut reader = app.db.read().await?;
+    Ok(portico_store::clients::get(reader.conn(), &client_id).await?.is_some())
+}
+
 pub async fn list(app: &App) -> Result<Vec<ClientRecord>> {
     let mut reader = app.db.read().await?;
     Ok(portico_store::clients::list(reader.conn()).await?)
+}
+
+/// Whether Portico may send a browser to `url` after sign-out: it must share its origin with a
+/// redirect URI or an allowed origin of some client.
+pub async fn is_allowed_return_to(app: &App, url: &str) -> Result<bool> {
+    let Ok(origin) = check_origin("return_to", &origin_of(url)) else { return Ok(false) };
+    for client in list(app).await? {
+        let redirect_origins =
+            client.redirect_uris.iter().filter_map(|u| check_origin("redirect_uri", &origin_of(u)).ok());
+        if redirect_origins.chain(client.allowed_origins.iter().cloned()).any(|o| o == origin) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// `scheme://host[:port]` of an absolute URL, or an empty string.
+fn origin_of(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return String::new() };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    format!("{scheme}://{authority}")
 }

@@ -2,12 +2,32 @@
 
 use crate::api_keys::ApiKeyCache;
 use crate::dns::DnsResolver;
+use crate::keys::Keyring;
 use crate::passwords::PasswordHasher;
 use crate::ports::{Clock, IdGenerator};
+use portico_crypto::seal::Sealer;
 use portico_domain::Timestamp;
 use portico_domain::id::PublicId;
+use portico_domain::session::SessionLimits;
 use portico_store::Db;
 use std::sync::Arc;
+
+/// The key-encryption key that seals secrets at rest. Its `Debug` never shows it.
+#[derive(Clone)]
+pub struct SecretKey(pub [u8; 32]);
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKey(…)")
+    }
+}
+
+impl SecretKey {
+    /// A fresh key from the OS random number generator.
+    pub fn generate() -> crate::Result<Self> {
+        portico_crypto::secret::random_bytes::<32>().map(SecretKey).map_err(|e| crate::Error::Internal(e.to_string()))
+    }
+}
 
 /// Environment settings that come from configuration.
 #[derive(Debug, Clone)]
@@ -19,6 +39,13 @@ pub struct AppSettings {
     pub product_slug: String,
     /// How long events stay readable (at least 30 days).
     pub event_retention_days: u32,
+    /// The `iss` of access tokens: Portico's public URL.
+    pub issuer: String,
+    pub access_token_ttl_seconds: i64,
+    pub session_limits: SessionLimits,
+    /// How long after a refresh token's use its one retry is still honoured.
+    pub refresh_grace_ms: i64,
+    pub secret_key: SecretKey,
 }
 
 impl Default for AppSettings {
@@ -27,9 +54,17 @@ impl Default for AppSettings {
             default_role_slug: portico_domain::role::MEMBER_SLUG.to_owned(),
             product_slug: "portico".to_owned(),
             event_retention_days: 90,
+            issuer: "http://localhost:8080".to_owned(),
+            access_token_ttl_seconds: 300,
+            session_limits: SessionLimits { absolute_ms: 30 * DAY_MS, idle_ms: 7 * DAY_MS },
+            refresh_grace_ms: 30_000,
+            // A process-local key: enough for one process (tests); configuration gives the real one.
+            secret_key: SecretKey::generate().unwrap_or(SecretKey([0x5a; 32])),
         }
     }
 }
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 #[derive(Clone)]
 pub struct App {
@@ -40,11 +75,16 @@ pub struct App {
     pub(crate) ids: Arc<IdGenerator>,
     pub(crate) passwords: PasswordHasher,
     pub(crate) api_key_cache: Arc<ApiKeyCache>,
+    pub(crate) sealer: Arc<Sealer>,
+    pub(crate) keyring: Arc<Keyring>,
 }
 
 impl App {
     pub fn new(db: Db, clock: Arc<dyn Clock>, dns: Arc<dyn DnsResolver>, settings: AppSettings) -> Self {
+        let sealer = Sealer::new(&settings.secret_key.0).unwrap_or_else(|_| unreachable!("the key is 32 bytes"));
         App {
+            sealer: Arc::new(sealer),
+            keyring: Arc::new(Keyring::default()),
             db,
             clock,
             dns,

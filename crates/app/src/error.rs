@@ -17,6 +17,9 @@ pub enum Error {
     Conflict { code: &'static str, message: String },
     #[error("a valid API key is required")]
     Unauthorized,
+    /// An authentication flow answer: a refused grant or a step the user must take first.
+    #[error("{0}")]
+    Auth(#[from] AuthError),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -51,4 +54,36 @@ impl From<StoreError> for Error {
             other => Error::Internal(other.to_string()),
         }
     }
+}
+
+/// How `POST /user_management/authenticate` refuses, or asks for one more step. The web layer
+/// renders each in the family the WorkOS SDKs expect.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// RFC 6749 `invalid_request`: a required parameter is missing or malformed.
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// RFC 6749 `invalid_client`: unknown client, or a client secret that is not a valid API key.
+    #[error("{0}")]
+    InvalidClient(String),
+    /// RFC 6749 `invalid_grant`: a code or refresh token that is unknown, expired, used or revoked.
+    #[error("{0}")]
+    InvalidGrant(String),
+    #[error("unsupported grant_type {0}")]
+    UnsupportedGrantType(String),
+    /// Wrong email or password; the same answer whether or not the account exists.
+    #[error("Invalid email or password.")]
+    InvalidCredentials,
+    #[error("The pending authentication token is invalid, expired or already used.")]
+    InvalidPendingAuthenticationToken,
+    /// The user is not an active member of the organization asked for.
+    #[error("{0}")]
+    OrganizationMembershipNotFound(String),
+    /// The user belongs to several organizations and must pick one.
+    #[error("The user must choose an organization to finish their authentication.")]
+    OrganizationSelectionRequired {
+        pending_authentication_token: String,
+        user: Box<portico_domain::user::User>,
+        organizations: Vec<(String, String)>,
+    },
 }

@@ -3,6 +3,7 @@
 //! writes its event.
 
 pub mod api_keys;
+pub mod authenticate;
 pub mod bootstrap;
 pub mod clients;
 mod context;
@@ -11,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod idempotency;
 pub mod input;
+pub mod keys;
 pub mod maintenance;
 pub mod memberships;
 pub mod organization_domains;
@@ -19,8 +21,9 @@ pub mod passwords;
 pub mod permissions;
 pub mod ports;
 pub mod roles;
+pub mod sessions;
 pub mod users;
 
-pub use context::{App, AppSettings};
-pub use error::{Error, Result};
+pub use context::{App, AppSettings, SecretKey};
+pub use error::{AuthError, Error, Result};
 pub use portico_store::{Db, Engine, Order, Page, PageRequest};

@@ -275,6 +275,11 @@ async fn change_status(app: &App, id: &str, target: MembershipStatus) -> Result<
     }
     let org_id = current.membership.organization_id.clone();
     portico_store::memberships::set_status(tx.conn(), &membership_id, target, app.now()).await?;
+    if target == MembershipStatus::Inactive {
+        let scoped =
+            portico_store::sessions::active_in_organization(tx.conn(), &current.membership.user_id, &org_id).await?;
+        crate::sessions::end_all(app, tx.conn(), scoped, "membership_deactivated").await?;
+    }
     let membership = load(tx.conn(), &membership_id).await?;
     events::record(app, tx.conn(), names::MEMBERSHIP_UPDATED, &membership.membership, Some(&org_id)).await?;
     tx.commit().await?;
@@ -297,6 +302,10 @@ pub async fn delete(app: &App, id: &str) -> Result<()> {
     let membership = portico_store::memberships::get(tx.conn(), &membership_id)
         .await?
         .ok_or_else(|| Error::not_found("Organization Membership", id))?;
+    let scoped =
+        portico_store::sessions::active_in_organization(tx.conn(), &membership.user_id, &membership.organization_id)
+            .await?;
+    crate::sessions::end_all(app, tx.conn(), scoped, "membership_removed").await?;
     portico_store::memberships::delete(tx.conn(), &membership_id).await?;
     events::record(app, tx.conn(), names::MEMBERSHIP_DELETED, &membership, Some(&membership.organization_id)).await?;
     tx.commit().await?;

@@ -262,6 +262,10 @@ pub async fn delete(app: &App, id: &str) -> Result<()> {
         .await?
         .ok_or_else(|| Error::not_found("Organization", id))?;
     let memberships = portico_store::memberships::all_for(tx.conn(), None, Some(&org_id)).await?;
+    for membership in &memberships {
+        let scoped = portico_store::sessions::active_in_organization(tx.conn(), &membership.user_id, &org_id).await?;
+        crate::sessions::end_all(app, tx.conn(), scoped, "organization_deleted").await?;
+    }
     portico_store::organizations::delete(tx.conn(), &org_id).await?;
     for membership in &memberships {
         events::record(app, tx.conn(), names::MEMBERSHIP_DELETED, membership, Some(&org_id)).await?;

@@ -322,6 +322,8 @@ pub async fn delete(app: &App, id: &str) -> Result<()> {
     let mut tx = app.db.begin().await?;
     let user = portico_store::users::get(tx.conn(), &user_id).await?.ok_or_else(|| Error::not_found("User", id))?;
     let memberships = portico_store::memberships::all_for(tx.conn(), Some(&user_id), None).await?;
+    let active = portico_store::sessions::active_for_user(tx.conn(), &user_id).await?;
+    crate::sessions::end_all(app, tx.conn(), active, "user_deleted").await?;
     portico_store::users::delete(tx.conn(), &user_id).await?;
     for membership in &memberships {
         events::record(app, tx.conn(), names::MEMBERSHIP_DELETED, membership, Some(&membership.organization_id))

@@ -1,5 +1,7 @@
 //! Portico's cryptography: password hashing and verification, opaque secrets stored as SHA-256,
-//! constant-time comparison.
+//! constant-time comparison, sealing secrets at rest, and RS256 signing keys for access tokens.
 
+pub mod jwt;
 pub mod password;
+pub mod seal;
 pub mod secret;

@@ -42,6 +42,10 @@ pub mod names {
     pub const PERMISSION_CREATED: &str = "permission.created";
     pub const PERMISSION_UPDATED: &str = "permission.updated";
     pub const PERMISSION_DELETED: &str = "permission.deleted";
+    pub const SESSION_CREATED: &str = "session.created";
+    pub const SESSION_REVOKED: &str = "session.revoked";
+    pub const AUTHENTICATION_PASSWORD_SUCCEEDED: &str = "authentication.password_succeeded";
+    pub const AUTHENTICATION_PASSWORD_FAILED: &str = "authentication.password_failed";
 }
 
 /// How long events stay readable, at the least (WorkOS keeps 30 days).

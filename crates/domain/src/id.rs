@@ -141,6 +141,8 @@ define_id!(/// A management API key (its public id, never its secret).
     ApiKeyId, "api_key");
 define_id!(/// An OAuth client of the environment.
     ClientId, "client");
+define_id!(/// A session.
+    SessionId, "session");
 
 #[cfg(test)]
 mod tests {

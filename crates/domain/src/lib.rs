@@ -15,6 +15,7 @@ pub mod organization_domain;
 pub mod password;
 pub mod permission;
 pub mod role;
+pub mod session;
 pub mod slug;
 pub mod timestamp;
 pub mod user;

@@ -24,8 +24,12 @@ pub struct FileConfig {
     pub public_url: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
+    /// Base64 of 32 random bytes; seals signing keys at rest. The same on every node.
+    pub secret_key: Option<String>,
     #[serde(default)]
     pub database: DatabaseSection,
+    #[serde(default)]
+    pub sessions: SessionsSection,
     #[serde(default)]
     pub roles: RolesSection,
     #[serde(default)]
@@ -40,6 +44,14 @@ pub struct FileConfig {
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSection {
     pub max_connections: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionsSection {
+    pub access_token_ttl_seconds: Option<i64>,
+    pub absolute_lifetime_hours: Option<i64>,
+    pub idle_timeout_hours: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -84,6 +96,23 @@ pub struct Overrides {
     pub mode: Option<String>,
 }
 
+/// Where the key-encryption key comes from.
+#[derive(Clone)]
+pub enum SecretKeySource {
+    Given([u8; 32]),
+    /// Dev mode without a configured key: kept in this file, created on first use.
+    File(PathBuf),
+}
+
+impl std::fmt::Debug for SecretKeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SecretKeySource::Given(_) => f.write_str("Given(…)"),
+            SecretKeySource::File(path) => write!(f, "File({})", path.display()),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Database {
     Sqlite(PathBuf),
@@ -103,6 +132,10 @@ pub struct Settings {
     pub bootstrap_redirect_uris: Vec<String>,
     pub log_json: bool,
     pub log_level: String,
+    pub secret_key: SecretKeySource,
+    pub access_token_ttl_seconds: i64,
+    pub session_absolute_hours: i64,
+    pub session_idle_hours: i64,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -151,6 +184,25 @@ impl Settings {
         if mode == Mode::Production && public_url.starts_with("http://") && !public_url.contains("://localhost") {
             bail!("in production, public_url must be https:// (it is {public_url:?}); put Portico behind TLS");
         }
+        let data_dir = overrides.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("portico-data"));
+        let secret_key = match std::env::var("PORTICO_SECRET_KEY").ok().or(file.secret_key).filter(|k| !k.is_empty()) {
+            Some(text) => SecretKeySource::Given(parse_secret_key(&text)?),
+            None if mode == Mode::Dev => SecretKeySource::File(data_dir.join("secret.key")),
+            None => bail!(
+                "secret_key is required in production (PORTICO_SECRET_KEY): 32 random bytes in base64, e.g. from `openssl rand -base64 32`, the same on every node"
+            ),
+        };
+        let access_token_ttl_seconds = file.sessions.access_token_ttl_seconds.unwrap_or(300);
+        if !(30..=3600).contains(&access_token_ttl_seconds) {
+            bail!("sessions.access_token_ttl_seconds must be between 30 and 3600, not {access_token_ttl_seconds}");
+        }
+        let session_absolute_hours = file.sessions.absolute_lifetime_hours.unwrap_or(24 * 30);
+        let session_idle_hours = file.sessions.idle_timeout_hours.unwrap_or(24 * 7);
+        if session_absolute_hours < 1 || session_idle_hours < 1 || session_idle_hours > session_absolute_hours {
+            bail!(
+                "sessions.idle_timeout_hours ({session_idle_hours}) must be at least 1 and at most sessions.absolute_lifetime_hours ({session_absolute_hours})"
+            );
+        }
         let database_url = overrides.database_url.clone().or(file.database_url).filter(|u| !u.is_empty());
         let database = match database_url {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Database::Postgres(url),
@@ -161,10 +213,7 @@ impl Settings {
                 let scheme = url.split("://").next().unwrap_or_default();
                 bail!("database_url must start with postgres:// (or sqlite://PATH), not {scheme}://…")
             }
-            None => {
-                let dir = overrides.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("portico-data"));
-                Database::Sqlite(dir.join("portico.db"))
-            }
+            None => Database::Sqlite(data_dir.join("portico.db")),
         };
         let max_connections = file.database.max_connections.unwrap_or(16);
         if !(1..=512).contains(&max_connections) {
@@ -204,8 +253,45 @@ impl Settings {
             bootstrap_redirect_uris,
             log_json,
             log_level,
+            secret_key,
+            access_token_ttl_seconds,
+            session_absolute_hours,
+            session_idle_hours,
         })
     }
+}
+
+fn parse_secret_key(text: &str) -> Result<[u8; 32]> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|_| anyhow::anyhow!("secret_key must be base64 (e.g. from `openssl rand -base64 32`)"))?;
+    bytes.try_into().map_err(|_| anyhow::anyhow!("secret_key must decode to exactly 32 bytes"))
+}
+
+/// Reads the dev-mode key file, creating it (readable by its owner only) on first use.
+pub fn load_or_create_key_file(path: &Path) -> Result<[u8; 32]> {
+    use base64::Engine;
+    if path.exists() {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        return parse_secret_key(&text).with_context(|| format!("in {}", path.display()));
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let key = portico_app::SecretKey::generate().map_err(|e| anyhow::anyhow!("{e}"))?.0;
+    let text = base64::engine::general_purpose::STANDARD.encode(key);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    use std::io::Write;
+    let mut file = options.open(path).with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(key)
 }
 
 #[cfg(test)]
@@ -251,5 +337,13 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("https://"), "{error}");
+        let error = load_with("mode = \"production\"\npublic_url = \"https://auth.example.com\"", Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("secret_key is required"), "{error}");
+        let error = load_with("secret_key = \"c2hvcnQ=\"", Overrides::default()).unwrap_err().to_string();
+        assert!(error.contains("32 bytes"), "{error}");
+        let error = load_with("[sessions]\nidle_timeout_hours = 1000", Overrides::default()).unwrap_err().to_string();
+        assert!(error.contains("absolute_lifetime_hours"), "{error}");
     }
 }

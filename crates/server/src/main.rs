@@ -4,10 +4,12 @@ mod config;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use config::{Database, Mode, Overrides, Settings};
+use config::{Database, Mode, Overrides, SecretKeySource, Settings};
+use portico_app::SecretKey;
 use portico_app::dns::SystemDnsResolver;
 use portico_app::ports::SystemClock;
 use portico_app::{App, AppSettings};
+use portico_domain::session::SessionLimits;
 use portico_store::Db;
 use portico_store::db::PoolSettings;
 use std::sync::Arc;
@@ -53,6 +55,16 @@ enum Command {
     /// Manage OAuth clients (redirect URIs, allowed origins).
     #[command(subcommand)]
     Clients(ClientsCommand),
+    /// Manage access-token signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Publish a new signing key now; it starts signing in 10 minutes, and the current key stays
+    /// published until the last token it signed has expired.
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -148,6 +160,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Bootstrap { json } => {
             let app = open_app(&settings).await?;
             let result = portico_app::bootstrap::bootstrap_or_new_key(&app, &settings.bootstrap_redirect_uris).await?;
+            portico_app::keys::ensure_signing_key(&app).await?;
             if json {
                 println!("{}", serde_json::json!({ "api_key": result.api_key, "client_id": result.client_id }));
             } else {
@@ -226,9 +239,18 @@ async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::Keys(KeysCommand::Rotate) => {
+            let app = open_app(&settings).await?;
+            portico_app::keys::ensure_signing_key(&app).await?;
+            let (kid, activates_at) = portico_app::keys::rotate(&app).await?;
+            println!("Published {kid}; it signs access tokens from {activates_at}.");
+            Ok(())
+        }
         Command::Serve { .. } => serve(settings).await,
     }
 }
+
+const HOUR_MS: i64 = 60 * 60 * 1000;
 
 fn describe(database: &Database) -> String {
     match database {
@@ -270,10 +292,22 @@ async fn open_db(settings: &Settings) -> Result<Db> {
 async fn open_app(settings: &Settings) -> Result<App> {
     let db = open_db(settings).await?;
     db.migrate().await.context("migrating the database")?;
+    let secret_key = match &settings.secret_key {
+        SecretKeySource::Given(key) => *key,
+        SecretKeySource::File(path) => config::load_or_create_key_file(path)?,
+    };
     let app_settings = AppSettings {
         default_role_slug: settings.default_role.clone(),
         product_slug: "portico".to_owned(),
         event_retention_days: settings.event_retention_days,
+        issuer: settings.public_url.clone(),
+        access_token_ttl_seconds: settings.access_token_ttl_seconds,
+        session_limits: SessionLimits {
+            absolute_ms: settings.session_absolute_hours * HOUR_MS,
+            idle_ms: settings.session_idle_hours * HOUR_MS,
+        },
+        refresh_grace_ms: 30_000,
+        secret_key: SecretKey(secret_key),
     };
     Ok(App::new(db, Arc::new(SystemClock), Arc::new(SystemDnsResolver::new()), app_settings))
 }
@@ -295,6 +329,7 @@ async fn serve(settings: Settings) -> Result<()> {
         print_credentials(&settings, &created);
     }
     portico_app::bootstrap::check_default_role(&app).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    portico_app::keys::ensure_signing_key(&app).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let metrics = portico_web::middleware::install_metrics_recorder()
         .map_err(|e| anyhow::anyhow!("cannot install the metrics recorder: {e}"))?;
     let state =

@@ -43,9 +43,12 @@ pub mod memberships;
 pub mod organization_domains;
 pub mod organizations;
 pub mod page;
+pub mod pending_authentications;
 pub mod permissions;
 pub mod roles;
+pub mod sessions;
 pub mod settings;
+pub mod signing_keys;
 pub mod users;
 
 pub use db::{Conn, Db, Engine, Reader, Tx};

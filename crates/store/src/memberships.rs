@@ -215,3 +215,38 @@ pub async fn list(mut conn: Conn<'_>, filter: &MembershipFilter, request: &PageR
     let memberships = with_roles(conn, rows).await?;
     Ok(page::finish(memberships, request, |m| m.id.to_string()))
 }
+
+/// The permission slugs a membership's roles grant, sorted and without repeats.
+pub async fn permission_slugs(conn: Conn<'_>, id: &MembershipId) -> Result<Vec<String>> {
+    #[derive(sqlx::FromRow)]
+    struct SlugRow {
+        slug: String,
+    }
+    let rows: Vec<SlugRow> = fetch_all(
+        conn,
+        "SELECT DISTINCT p.slug FROM membership_roles mr \
+         JOIN role_permissions rp ON rp.role_id = mr.role_id \
+         JOIN permissions p ON p.id = rp.permission_id \
+         WHERE mr.membership_id = $1 ORDER BY p.slug",
+        &values![id.as_str()],
+    )
+    .await?;
+    Ok(rows.into_iter().map(|r| r.slug).collect())
+}
+
+/// A user's active memberships with their organization names, for organization selection.
+pub async fn active_for_user(conn: Conn<'_>, user: &UserId) -> Result<Vec<(OrganizationId, String)>> {
+    #[derive(sqlx::FromRow)]
+    struct OrgRow {
+        organization_id: String,
+        organization_name: String,
+    }
+    let rows: Vec<OrgRow> = fetch_all(
+        conn,
+        "SELECT m.organization_id, o.name AS organization_name FROM organization_memberships m \
+         JOIN organizations o ON o.id = m.organization_id WHERE m.user_id = $1 AND m.status = 'active' ORDER BY o.name, m.id",
+        &values![user.as_str()],
+    )
+    .await?;
+    Ok(rows.into_iter().map(|r| (OrganizationId::from_trusted(r.organization_id), r.organization_name)).collect())
+}

@@ -112,6 +112,7 @@ impl TestApp {
             .await
             .expect("bootstrap")
             .expect("a fresh environment");
+        portico_app::keys::ensure_signing_key(&app).await.expect("a signing key");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = listener.local_addr().expect("address");
         let base_url = format!("http://{address}");

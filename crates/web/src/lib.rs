@@ -2,6 +2,7 @@
 //! endpoints (`ops`), and the middleware they share. No SQL here: handlers call `portico_app`.
 
 pub mod api;
+pub mod flow;
 pub mod middleware;
 pub mod ops;
 mod state;
@@ -28,6 +29,7 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
     tags(
         (name = "users"), (name = "organizations"), (name = "organization_domains"),
         (name = "organization_memberships"), (name = "roles"), (name = "permissions"), (name = "events"),
+        (name = "authentication"), (name = "sessions"),
         (name = "operations")
     )
 )]
@@ -59,10 +61,13 @@ pub fn router(state: WebState) -> Router {
         OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(api::routes(state.clone())).split_for_parts();
     let (ops, ops_doc) = ops::routes().split_for_parts();
     openapi.merge(ops_doc);
+    let (flow, flow_doc) = flow::routes().split_for_parts();
+    openapi.merge(flow_doc);
     let openapi = std::sync::Arc::new(openapi);
     Router::new()
         .merge(api)
         .merge(ops)
+        .merge(flow)
         .merge(ops::openapi_route(openapi))
         .fallback(middleware::unknown_route)
         .method_not_allowed_fallback(middleware::method_not_allowed)

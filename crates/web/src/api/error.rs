@@ -72,6 +72,9 @@ impl From<Error> for ApiError {
             },
             Error::Conflict { code, message } => ApiError::new(StatusCode::CONFLICT, code, message),
             Error::Unauthorized => ApiError::unauthorized("A valid API key is required: Authorization: Bearer sk_…"),
+            // Auth-flow answers belong to `/user_management/authenticate` (see `flow::error`);
+            // anywhere else they are a plain bad request.
+            Error::Auth(auth) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", auth.to_string()),
             Error::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
                 ApiError::new(

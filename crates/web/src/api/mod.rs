@@ -10,6 +10,7 @@ pub mod organization_domains;
 pub mod organizations;
 pub mod permissions;
 pub mod roles;
+pub mod sessions;
 pub mod users;
 
 use crate::WebState;
@@ -48,6 +49,7 @@ pub fn routes(state: WebState) -> OpenApiRouter<WebState> {
         .merge(roles::routes())
         .merge(permissions::routes())
         .merge(events::routes())
+        .merge(sessions::routes())
         // Layers run bottom-up: authenticate first, then idempotency keyed by the API key.
         .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::replay_or_record))
         .layer(axum::middleware::from_fn_with_state(state, auth::require_api_key))

@@ -1,0 +1,316 @@
+//! Sessions: starting one when a sign-in completes, refreshing it (rotating its refresh token),
+//! listing and revoking. Access tokens are RS256 JWTs that carry the organization, roles and
+//! permissions of the session's organization.
+
+use crate::error::{AuthError, Error, Result};
+use crate::users::parse_user_id;
+use crate::{App, events, keys};
+use portico_domain::event::names;
+use portico_domain::membership::MembershipStatus;
+use portico_domain::session::{AccessClaims, AuthMethod, Session, SessionStatus};
+use portico_domain::user::User;
+use portico_domain::{OrganizationId, SessionId, UserId};
+use portico_store::{Conn, Page, PageRequest};
+
+/// What a completed sign-in or refresh hands back to the client.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub user: User,
+    pub organization_id: Option<OrganizationId>,
+    pub access_token: String,
+    pub refresh_token: String,
+    pub authentication_method: &'static str,
+    pub session_id: SessionId,
+}
+
+/// Where a request came from, recorded on the session.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// The organization part of an access token: the membership's roles and what they permit.
+struct OrgClaims {
+    role: String,
+    roles: Vec<String>,
+    permissions: Vec<String>,
+}
+
+/// Reads the claims for `user` in `organization`; `None` when they are not an active member.
+async fn org_claims(mut conn: Conn<'_>, user: &UserId, organization: &OrganizationId) -> Result<Option<OrgClaims>> {
+    let Some(state) = portico_store::memberships::find_state(conn.reborrow(), user, organization).await? else {
+        return Ok(None);
+    };
+    if state.status != MembershipStatus::Active {
+        return Ok(None);
+    }
+    let membership = portico_store::memberships::get(conn.reborrow(), &state.id)
+        .await?
+        .ok_or_else(|| Error::Internal("membership vanished while reading it".into()))?;
+    let permissions = portico_store::memberships::permission_slugs(conn, &state.id).await?;
+    Ok(Some(OrgClaims { role: membership.role.slug.clone(), roles: membership.role_slugs, permissions }))
+}
+
+fn secret() -> Result<String> {
+    portico_crypto::secret::random_token().map_err(|e| Error::Internal(e.to_string()))
+}
+
+async fn sign(
+    app: &App,
+    session: &SessionId,
+    user: &UserId,
+    org: Option<(&OrganizationId, OrgClaims)>,
+) -> Result<String> {
+    let now = app.now();
+    let iat = now.unix_ms() / 1000;
+    let (org_id, role, roles, permissions) = match org {
+        Some((id, claims)) => (Some(id.to_string()), Some(claims.role), Some(claims.roles), Some(claims.permissions)),
+        None => (None, None, None, None),
+    };
+    let claims = AccessClaims {
+        iss: app.settings.issuer.clone(),
+        sub: user.to_string(),
+        sid: session.to_string(),
+        jti: app.ids.next_ulid(now).to_string(),
+        iat,
+        exp: iat + app.settings.access_token_ttl_seconds,
+        org_id,
+        role,
+        roles,
+        permissions,
+    };
+    let key = keys::signing_key(app).await?;
+    key.sign(&claims).map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// Starts a session for a user whose sign-in is complete, scoped to `organization` when given
+/// (the caller has checked the membership).
+pub(crate) async fn start(
+    app: &App,
+    mut user: User,
+    organization: Option<OrganizationId>,
+    method: AuthMethod,
+    origin: &Origin,
+) -> Result<Issued> {
+    let now = app.now();
+    let mut reader = app.db.read().await?;
+    let claims = match &organization {
+        Some(org) => Some(org_claims(reader.conn(), &user.id, org).await?.ok_or_else(|| {
+            AuthError::OrganizationMembershipNotFound("The user is not an active member of the organization.".into())
+        })?),
+        None => None,
+    };
+    drop(reader);
+    let session = Session {
+        id: app.new_id(),
+        user_id: user.id.clone(),
+        organization_id: organization.clone(),
+        ip_address: origin.ip_address.clone(),
+        user_agent: origin.user_agent.clone(),
+        auth_method: method.session_name().to_owned(),
+        status: SessionStatus::Active,
+        expires_at: now.plus_ms(app.settings.session_limits.absolute_ms),
+        ended_at: None,
+        created_at: now,
+        updated_at: now,
+        last_active_at: now,
+    };
+    let refresh_token = secret()?;
+    user.last_sign_in_at = Some(now);
+    let mut tx = app.db.begin().await?;
+    portico_store::sessions::insert(tx.conn(), &session).await?;
+    let token_id = app.ids.next_ulid(now).to_string();
+    portico_store::sessions::insert_refresh_token(
+        tx.conn(),
+        &token_id,
+        &session.id,
+        &portico_crypto::secret::sha256_hex(&refresh_token),
+        now,
+    )
+    .await?;
+    portico_store::users::record_sign_in(tx.conn(), &user.id, now).await?;
+    events::record(app, tx.conn(), names::SESSION_CREATED, &session, organization.as_ref()).await?;
+    tx.commit().await?;
+    let access_token = sign(app, &session.id, &user.id, organization.as_ref().zip(claims)).await?;
+    Ok(Issued {
+        user,
+        organization_id: organization,
+        access_token,
+        refresh_token,
+        authentication_method: method.response_name(),
+        session_id: session.id,
+    })
+}
+
+/// What happened to the presented refresh token inside the transaction.
+enum Rotation {
+    /// A new token replaced it.
+    Rotated { session: Box<Session>, refresh_token: String },
+    /// Another request rotated it between our read and our write: look again.
+    Raced,
+}
+
+/// Exchanges a refresh token for a new access token and a new refresh token, optionally moving
+/// the session to another organization the user is an active member of.
+pub async fn refresh(app: &App, presented: &str, switch_to: Option<&str>) -> Result<Issued> {
+    let target = match switch_to {
+        Some(text) => Some(OrganizationId::parse(text).ok_or_else(|| {
+            AuthError::OrganizationMembershipNotFound(format!("The user is not a member of organization '{text}'."))
+        })?),
+        None => None,
+    };
+    let digest = portico_crypto::secret::sha256_hex(presented);
+    // A concurrent refresh on another connection can win the race for the same token once;
+    // the second look then sees it used and applies the grace rules.
+    for _ in 0..2 {
+        if let Rotation::Rotated { session, refresh_token } = rotate(app, &digest, target.as_ref()).await? {
+            let mut reader = app.db.read().await?;
+            let user = portico_store::users::get(reader.conn(), &session.user_id)
+                .await?
+                .ok_or_else(|| AuthError::InvalidGrant("The session's user no longer exists.".into()))?;
+            let claims = match &session.organization_id {
+                Some(org) => Some(org_claims(reader.conn(), &user.id, org).await?.ok_or_else(|| {
+                    AuthError::InvalidGrant("The session's organization membership has ended.".into())
+                })?),
+                None => None,
+            };
+            drop(reader);
+            let access_token = sign(app, &session.id, &user.id, session.organization_id.as_ref().zip(claims)).await?;
+            let method = AuthMethod::parse_session_name(&session.auth_method).unwrap_or(AuthMethod::Password);
+            return Ok(Issued {
+                user,
+                organization_id: session.organization_id.clone(),
+                access_token,
+                refresh_token,
+                authentication_method: method.response_name(),
+                session_id: session.id,
+            });
+        }
+    }
+    Err(AuthError::InvalidGrant("The refresh token is being used concurrently; retry.".into()).into())
+}
+
+async fn rotate(app: &App, digest: &str, target: Option<&OrganizationId>) -> Result<Rotation> {
+    let now = app.now();
+    let invalid = || Error::from(AuthError::InvalidGrant("The refresh token is invalid, expired or revoked.".into()));
+    let mut tx = app.db.begin().await?;
+    let row = portico_store::sessions::find_refresh_token(tx.conn(), digest).await?.ok_or_else(invalid)?;
+    let session_id = SessionId::from_trusted(row.session_id.clone());
+    let mut session = portico_store::sessions::get(tx.conn(), &session_id).await?.ok_or_else(invalid)?;
+    if !session.is_live(now, app.settings.session_limits) {
+        return Err(invalid());
+    }
+    let new_token = secret()?;
+    let new_id = app.ids.next_ulid(now).to_string();
+    match row.used_at {
+        None => {
+            portico_store::sessions::insert_refresh_token(
+                tx.conn(),
+                &new_id,
+                &session.id,
+                &portico_crypto::secret::sha256_hex(&new_token),
+                now,
+            )
+            .await?;
+            if !portico_store::sessions::mark_used(tx.conn(), &row.id, &new_id, now).await? {
+                return Ok(Rotation::Raced);
+            }
+        }
+        Some(used_at) => {
+            let successor_unused = match &row.successor_id {
+                Some(successor) => portico_store::sessions::get_refresh_token(tx.conn(), successor)
+                    .await?
+                    .is_some_and(|s| s.used_at.is_none()),
+                None => false,
+            };
+            let in_grace = now.unix_ms() - used_at <= app.settings.refresh_grace_ms && successor_unused;
+            if !(in_grace && portico_store::sessions::spend_grace(tx.conn(), &row.id).await?) {
+                // A token used twice outside the grace is a stolen token: end the session.
+                portico_store::sessions::revoke(tx.conn(), &session.id, "refresh_token_reused", now).await?;
+                session.status = SessionStatus::Revoked;
+                session.ended_at = Some(now);
+                let org = session.organization_id.clone();
+                events::record(app, tx.conn(), names::SESSION_REVOKED, &session, org.as_ref()).await?;
+                tx.commit().await?;
+                return Err(AuthError::InvalidGrant(
+                    "The refresh token was already used; the session has been revoked.".into(),
+                )
+                .into());
+            }
+            portico_store::sessions::insert_refresh_token(
+                tx.conn(),
+                &new_id,
+                &session.id,
+                &portico_crypto::secret::sha256_hex(&new_token),
+                now,
+            )
+            .await?;
+        }
+    }
+    if let Some(target) = target
+        && session.organization_id.as_ref() != Some(target)
+    {
+        if org_claims(tx.conn(), &session.user_id, target).await?.is_none() {
+            return Err(AuthError::OrganizationMembershipNotFound(format!(
+                "The user is not an active member of organization '{target}'."
+            ))
+            .into());
+        }
+        session.organization_id = Some(target.clone());
+    }
+    portico_store::sessions::refreshed(tx.conn(), &session.id, session.organization_id.as_ref(), now).await?;
+    tx.commit().await?;
+    Ok(Rotation::Rotated { session: Box::new(session), refresh_token: new_token })
+}
+
+/// Ends sessions with an event each; used when a membership or user goes away.
+pub(crate) async fn end_all(app: &App, mut conn: Conn<'_>, sessions: Vec<Session>, reason: &str) -> Result<()> {
+    let now = app.now();
+    for mut session in sessions {
+        if portico_store::sessions::revoke(conn.reborrow(), &session.id, reason, now).await? {
+            session.status = SessionStatus::Revoked;
+            session.ended_at = Some(now);
+            session.updated_at = now;
+            let org = session.organization_id.clone();
+            events::record(app, conn.reborrow(), names::SESSION_REVOKED, &session, org.as_ref()).await?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn list_for_user(app: &App, user_id: &str, page: &PageRequest) -> Result<Page<Session>> {
+    let user = parse_user_id(user_id)?;
+    let mut reader = app.db.read().await?;
+    if portico_store::users::get(reader.conn(), &user).await?.is_none() {
+        return Err(Error::not_found("User", user_id));
+    }
+    let now = app.now();
+    let limits = app.settings.session_limits;
+    let page = portico_store::sessions::list_for_user(reader.conn(), &user, page).await?;
+    Ok(page.map(|mut s| {
+        s.status = s.shown_status(now, limits);
+        s
+    }))
+}
+
+/// Revokes a session. Revoking one already ended changes nothing.
+pub async fn revoke(app: &App, session_id: &str) -> Result<Session> {
+    let id = SessionId::parse(session_id).ok_or_else(|| Error::not_found("Session", session_id))?;
+    let mut tx = app.db.begin().await?;
+    let session =
+        portico_store::sessions::get(tx.conn(), &id).await?.ok_or_else(|| Error::not_found("Session", session_id))?;
+    end_all(app, tx.conn(), vec![session], "revoked").await?;
+    let ended =
+        portico_store::sessions::get(tx.conn(), &id).await?.ok_or_else(|| Error::not_found("Session", session_id))?;
+    tx.commit().await?;
+    Ok(ended)
+}
+
+/// The access-token claims of a token this environment signed, checked against the published
+/// keys (used by logout to read `sid`, and by tests).
+pub async fn verify_access_token(app: &App, token: &str) -> Result<AccessClaims> {
+    let keys = keys::published(app).await?;
+    portico_crypto::jwt::verify(token, &keys, app.now().unix_ms() / 1000)
+        .map_err(|e| AuthError::InvalidGrant(format!("The access token is not valid: {e}.")).into())
+}

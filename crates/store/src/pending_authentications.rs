@@ -1,0 +1,78 @@
+//! Pending authentications: a user proved who they are, and one more step (choosing an
+//! organization, verifying an email) is needed before a session starts. Identified by a secret
+//! token stored as SHA-256, single use, short-lived.
+
+use crate::db::{Conn, execute, fetch_optional};
+use crate::error::Result;
+use crate::page::values;
+use portico_domain::{Timestamp, UserId};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingAuthentication {
+    pub id: String,
+    pub user_id: UserId,
+    pub auth_method: String,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub expires_at: Timestamp,
+}
+
+#[derive(sqlx::FromRow)]
+struct PendingRow {
+    id: String,
+    user_id: String,
+    auth_method: String,
+    ip_address: Option<String>,
+    user_agent: Option<String>,
+    expires_at: i64,
+}
+
+pub async fn insert(conn: Conn<'_>, pending: &PendingAuthentication, token_sha256: &str, at: Timestamp) -> Result<()> {
+    execute(
+        conn,
+        "INSERT INTO pending_authentications (id, token_sha256, user_id, auth_method, ip_address, user_agent, \
+         created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &values![
+            &pending.id,
+            token_sha256,
+            pending.user_id.as_str(),
+            &pending.auth_method,
+            &pending.ip_address,
+            &pending.user_agent,
+            at,
+            pending.expires_at
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Takes an unused, unexpired pending authentication by its token's digest, marking it used so it
+/// cannot serve twice. `None` when there is no such live token.
+pub async fn take(mut conn: Conn<'_>, token_sha256: &str, now: Timestamp) -> Result<Option<PendingAuthentication>> {
+    let row: Option<PendingRow> = fetch_optional(
+        conn.reborrow(),
+        "SELECT id, user_id, auth_method, ip_address, user_agent, expires_at FROM pending_authentications \
+         WHERE token_sha256 = $1 AND used_at IS NULL AND expires_at > $2",
+        &values![token_sha256, now],
+    )
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let marked = execute(
+        conn,
+        "UPDATE pending_authentications SET used_at = $2 WHERE id = $1 AND used_at IS NULL",
+        &values![&row.id, now],
+    )
+    .await?;
+    if marked == 0 {
+        return Ok(None);
+    }
+    Ok(Some(PendingAuthentication {
+        id: row.id,
+        user_id: UserId::from_trusted(row.user_id),
+        auth_method: row.auth_method,
+        ip_address: row.ip_address,
+        user_agent: row.user_agent,
+        expires_at: Timestamp::from_unix_ms(row.expires_at),
+    }))
+}
