@@ -368,3 +368,22 @@ async fn logout_ends_the_session_and_returns_only_to_known_origins() {
     assert_eq!(out.headers()["location"], "http://localhost:3000/signed-out");
     assert_eq!(authenticate(&t, refresh_grant(&t, &signed_in.str("refresh_token"))).await.status, 400);
 }
+
+#[tokio::test]
+async fn concurrent_refreshes_with_one_token_both_succeed() {
+    let t = TestApp::spawn().await;
+    user_with_password(&t, "ada@example.com").await;
+    let token = authenticate(&t, password_grant(&t, "ada@example.com", PASSWORD)).await.str("refresh_token");
+    let results = portico_testkit::join_all([
+        authenticate(&t, refresh_grant(&t, &token)),
+        authenticate(&t, refresh_grant(&t, &token)),
+    ])
+    .await;
+    for result in &results {
+        assert_eq!(result.status, 200, "{}", result.text);
+    }
+    assert_ne!(results[0].str("refresh_token"), results[1].str("refresh_token"));
+    for result in &results {
+        assert_eq!(authenticate(&t, refresh_grant(&t, &result.str("refresh_token"))).await.status, 200);
+    }
+}

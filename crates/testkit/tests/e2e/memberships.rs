@@ -151,33 +151,10 @@ async fn concurrent_adds_of_the_same_member_create_one_membership() {
     let org = t.organization("Acme").await;
     let body = json!({"user_id": user, "organization_id": org});
     let attempts = (0..8).map(|_| t.post("/user_management/organization_memberships", body.clone()));
-    let statuses: Vec<u16> = futures_join_all(attempts).await.into_iter().map(|r| r.status).collect();
+    let statuses: Vec<u16> = portico_testkit::join_all(attempts).await.into_iter().map(|r| r.status).collect();
     assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
     assert!(statuses.iter().all(|s| *s == 201 || *s == 409), "{statuses:?}");
     let listed = t.get(&format!("/user_management/organization_memberships?organization_id={org}")).await;
     assert_eq!(listed.body["data"].as_array().unwrap().len(), 1);
     assert_eq!(t.event_names().await.iter().filter(|e| *e == "organization_membership.created").count(), 1);
-}
-
-/// Runs futures concurrently on this task and collects their outputs in order.
-async fn futures_join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
-    let mut set = Vec::new();
-    for future in futures {
-        set.push(Box::pin(future));
-    }
-    let mut outputs: Vec<Option<F::Output>> = set.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (slot, future) in outputs.iter_mut().zip(set.iter_mut()) {
-            if slot.is_none() {
-                match future.as_mut().poll(cx) {
-                    std::task::Poll::Ready(value) => *slot = Some(value),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
-    })
-    .await;
-    outputs.into_iter().map(|o| o.unwrap()).collect()
 }
