@@ -6,6 +6,7 @@ compat/run.sh: PORTICO_URL, PORTICO_API_KEY, PORTICO_CLIENT_ID.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -16,14 +17,17 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, TypeVar
 
+import jwt
 import pytest
 from workos import WorkOSClient
 from workos._errors import APIError
+from workos.user_management import PasswordPlaintext
 
 PORTICO_URL = os.environ.get("PORTICO_URL", "http://127.0.0.1:8080").rstrip("/")
 API_KEY = os.environ.get("PORTICO_API_KEY", "sk_test_missing")
 CLIENT_ID = os.environ.get("PORTICO_CLIENT_ID", "client_missing")
 
+ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 ISO_MS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
 PLAIN_PASSWORD = "Correct-Horse-Battery-9!"
@@ -31,6 +35,12 @@ IMPORTED_PASSWORD = "Imported-Passw0rd!"
 
 MISSING_USER = "user_01HZZZZZZZZZZZZZZZZZZZZZZZ"
 MISSING_ORG = "org_01HZZZZZZZZZZZZZZZZZZZZZZZ"
+MISSING_SESSION = "session_01HZZZZZZZZZZZZZZZZZZZZZZZ"
+MISSING_CLIENT = "client_01HZZZZZZZZZZZZZZZZZZZZZZZ"
+
+# The bootstrap client's redirect URI is http://localhost:3000/callback, so any
+# path on this origin is an allowed logout return_to.
+RETURN_TO_ORIGIN = "http://localhost:3000"
 
 # Notes collected while running (which exception class an error mapped to,
 # etc.); printed in the terminal summary by conftest.py.
@@ -156,3 +166,94 @@ def raw_create_membership(user_id: str, organization_id: str, role_slug: Optiona
     res = raw_request("POST", "/user_management/organization_memberships", body=body)
     assert 200 <= res.status < 300, f"membership create failed: {res.status} {res.text}"
     return res.json
+
+
+# ---- sign-in helpers ---------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=None)
+def _jwks_client(url: str) -> jwt.PyJWKClient:
+    return jwt.PyJWKClient(url)
+
+
+def verify_access_token(workos: WorkOSClient, token: str) -> dict[str, Any]:
+    """Verify an access token the way the SDK's session helper does (PyJWT's
+    PyJWKClient on the SDK's JWKS URL, RS256, no audience) and return its claims."""
+    signing_key = _jwks_client(workos.user_management.get_jwks_url()).get_signing_key_from_jwt(token)
+    return jwt.decode(token, signing_key.key, algorithms=["RS256"], options={"verify_aud": False})
+
+
+def assert_access_token(
+    workos: WorkOSClient,
+    token: str,
+    user_id: Optional[str] = None,
+    session_id: Optional[str] = None,
+) -> dict[str, Any]:
+    """Check the claims every Portico access token carries; return them."""
+    assert isinstance(token, str) and token
+    header = jwt.get_unverified_header(token)
+    assert header.get("alg") == "RS256", header
+    assert isinstance(header.get("kid"), str), header
+    claims = verify_access_token(workos, token)
+    assert isinstance(claims.get("iss"), str), claims
+    if user_id is not None:
+        assert claims["sub"] == user_id, claims
+    assert id_pattern("session").match(claims["sid"]), claims
+    if session_id is not None:
+        assert claims["sid"] == session_id, "sid must not change"
+    assert ULID.match(claims["jti"]), claims
+    assert isinstance(claims["iat"], int) and isinstance(claims["exp"], int), claims
+    assert claims["iat"] <= time.time() + 1, "iat in the future"
+    assert claims["exp"] > claims["iat"], claims
+    return claims
+
+
+def assert_unscoped(claims: dict[str, Any]) -> None:
+    for claim in ("org_id", "role", "roles", "permissions"):
+        assert claim not in claims, f"unscoped token carries {claim}: {claims}"
+
+
+def assert_has_permissions(permissions: Any, expected: list[str]) -> None:
+    assert isinstance(permissions, list), permissions
+    missing = [p for p in expected if p not in permissions]
+    assert not missing, f"permissions {permissions} lack {missing}"
+
+
+def grant_admin_permissions(workos: WorkOSClient, tag: str) -> list[str]:
+    """Create two permissions and add them (never set, so concurrent tests do
+    not undo each other) to the environment role `admin`."""
+    u = uid(3)
+    slugs = [f"{tag}-{u}:read", f"{tag}-{u}:write"]
+    for slug in slugs:
+        workos.authorization.create_permission(slug=slug, name=slug)
+        workos.authorization.add_environment_role_permission("admin", body_slug=slug)
+    return slugs
+
+
+def create_password_user(workos: WorkOSClient, tag: str) -> Any:
+    return workos.user_management.create_user(
+        email=unique_email(tag),
+        password=PasswordPlaintext(password=PLAIN_PASSWORD),
+        email_verified=True,
+    )
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: D102
+        return None
+
+
+def get_no_redirect(url: str) -> RawResponse:
+    """GET `url` like a browser would, without following a redirect."""
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(urllib.request.Request(url, method="GET"), timeout=30) as res:
+            status, res_headers, raw = res.status, res.headers, res.read()
+    except urllib.error.HTTPError as e:
+        status, res_headers, raw = e.code, e.headers, e.read()
+    text = raw.decode("utf-8", "replace")
+    try:
+        parsed = json.loads(text) if text else None
+    except ValueError:
+        parsed = None
+    return RawResponse(status, res_headers, text, parsed)

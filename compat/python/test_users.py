@@ -15,20 +15,10 @@ from support import (
     expect_error,
     id_pattern,
     raw_create_membership,
-    raw_request,
     uid,
     unique_domain,
     unique_email,
 )
-
-
-@pytest.fixture(scope="module")
-def authenticate_served():
-    """Sign-in only proves that imported hashes work; skip (visibly) while the
-    server does not serve the route at all (a real one answers 4xx to an empty
-    body, never 404)."""
-    if raw_request("POST", "/user_management/authenticate", body={}).status == 404:
-        pytest.skip("POST /user_management/authenticate is not served (404)")
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +71,7 @@ def test_create_user_with_bcrypt_hash(imported):
     assert imported.first_name == "Imported"
 
 
-def test_imported_bcrypt_user_signs_in(workos, imported, authenticate_served):
+def test_imported_bcrypt_user_signs_in(workos, imported):
     res = workos.user_management.authenticate_with_password(
         email=imported.email, password=IMPORTED_PASSWORD
     )
@@ -90,7 +80,7 @@ def test_imported_bcrypt_user_signs_in(workos, imported, authenticate_served):
     assert isinstance(res.refresh_token, str) and res.refresh_token
 
 
-def test_plain_password_user_signs_in(workos, user, state, authenticate_served):
+def test_plain_password_user_signs_in(workos, user, state):
     res = workos.user_management.authenticate_with_password(
         email=state["email"], password=PLAIN_PASSWORD
     )

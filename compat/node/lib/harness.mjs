@@ -8,6 +8,7 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as workosV10 from 'workos-v10';
 import * as workosV11 from 'workos-v11';
 
@@ -51,6 +52,22 @@ export function client(sdk, { apiKey = API_KEY, maxRetries = 1 } = {}) {
   });
 }
 
+/**
+ * A public client (no API key, only the client id), as a browser, mobile or
+ * CLI app would build it: the SDK then sends no `Authorization` header and no
+ * `client_secret`.
+ */
+export function publicClient(sdk) {
+  return new sdk.mod.WorkOS({
+    clientId: CLIENT_ID,
+    apiHostname: url.hostname,
+    port: url.port ? Number(url.port) : undefined,
+    https: url.protocol === 'https:',
+    maxRetries: 1,
+    timeout: 30_000,
+  });
+}
+
 /** Short random token, unique per call and per run. */
 export function uid(bytes = 5) {
   return `${Date.now().toString(36)}${randomBytes(bytes).toString('hex')}`;
@@ -70,6 +87,9 @@ export function uniqueDomain(tag = 'org') {
 export function idPattern(prefix) {
   return new RegExp(`^${prefix}_[0-9A-HJKMNP-TV-Z]{26}$`);
 }
+
+/** A bare ULID (JWT `jti`). */
+export const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 /** ISO-8601 UTC with exactly millisecond precision. */
 export const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -215,3 +235,96 @@ export const IMPORTED_PASSWORD = 'Imported-Passw0rd!';
 export const IMPORTED_BCRYPT_HASH = '$2b$10$HxCxlWXLVzarr0ESdq1K6eVjQV94VPz4itelKhXVUy9GB3R2ZM3v.';
 
 export const PLAIN_PASSWORD = 'Correct-Horse-Battery-9!';
+
+// ---- sign-in helpers ---------------------------------------------------------
+
+/**
+ * The bootstrap client's redirect URI is http://localhost:3000/callback, so
+ * any path on this origin is an allowed logout `return_to`.
+ */
+export const RETURN_TO_ORIGIN = 'http://localhost:3000';
+
+const jwksByUrl = new Map();
+
+/**
+ * Verify an access token exactly as the SDK's session helpers do: jose's
+ * `createRemoteJWKSet` on `userManagement.getJwksUrl(clientId)` and
+ * `jwtVerify` (no audience, no issuer check). Returns `{ payload,
+ * protectedHeader }`.
+ */
+export async function verifyAccessToken(workos, token) {
+  const jwksUrl = workos.userManagement.getJwksUrl(CLIENT_ID);
+  let jwks = jwksByUrl.get(jwksUrl);
+  if (!jwks) {
+    jwks = createRemoteJWKSet(new URL(jwksUrl));
+    jwksByUrl.set(jwksUrl, jwks);
+  }
+  return jwtVerify(token, jwks);
+}
+
+/**
+ * Check the claims every Portico access token carries and return the
+ * payload: RS256 with a `kid`, `sub` = user id, `sid` = session id, bare
+ * ULID `jti`, `iat` not in the future, `exp` after `iat`.
+ */
+export async function assertAccessToken(workos, token, { userId, sessionId } = {}) {
+  assert.equal(typeof token, 'string', 'access token is a string');
+  const { payload, protectedHeader } = await verifyAccessToken(workos, token);
+  assert.equal(protectedHeader.alg, 'RS256', 'alg');
+  assert.equal(typeof protectedHeader.kid, 'string', 'kid header');
+  assert.equal(typeof payload.iss, 'string', 'iss');
+  if (userId) assert.equal(payload.sub, userId, 'sub is the user id');
+  assert.match(String(payload.sid), idPattern('session'), 'sid');
+  if (sessionId) assert.equal(payload.sid, sessionId, 'sid is unchanged');
+  assert.match(String(payload.jti), ULID, 'jti is a bare ULID');
+  assert.ok(Number.isInteger(payload.iat) && Number.isInteger(payload.exp), 'iat / exp are integers');
+  assert.ok(payload.iat <= Math.ceil(Date.now() / 1000) + 1, `iat ${payload.iat} is in the future`);
+  assert.ok(payload.exp > payload.iat, 'exp after iat');
+  return payload;
+}
+
+/** Assert that `payload` carries no organization claims. */
+export function assertUnscoped(payload) {
+  for (const claim of ['org_id', 'role', 'roles', 'permissions']) {
+    assert.equal(payload[claim], undefined, `unscoped token must not carry ${claim}`);
+  }
+}
+
+/** Assert that `payload` lists every one of `expected` in `permissions`. */
+export function assertHasPermissions(payload, expected) {
+  assert.ok(Array.isArray(payload.permissions), `permissions claim: ${JSON.stringify(payload.permissions)}`);
+  for (const slug of expected) {
+    assert.ok(payload.permissions.includes(slug), `permissions ${JSON.stringify(payload.permissions)} lack ${slug}`);
+  }
+}
+
+/**
+ * Create permissions `<tag>-<uid>:read` / `:write` and add them to the
+ * environment role `admin` (added, never set, so concurrent test files do not
+ * undo each other). Returns the two slugs.
+ */
+export async function grantAdminPermissions(workos, tag) {
+  const u = uid(3);
+  const slugs = [`${tag}-${u}:read`, `${tag}-${u}:write`];
+  for (const slug of slugs) {
+    await workos.authorization.createPermission({ slug, name: slug });
+    await workos.authorization.addEnvironmentRolePermission('admin', { permissionSlug: slug });
+  }
+  return slugs;
+}
+
+/** A user with PLAIN_PASSWORD (memberships are up to the caller). */
+export async function createPasswordUser(workos, tag) {
+  return workos.userManagement.createUser({
+    email: uniqueEmail(tag),
+    password: PLAIN_PASSWORD,
+    emailVerified: true,
+  });
+}
+
+/** A fetch that does not follow redirects (for the browser-facing logout URL). */
+export async function fetchNoRedirect(target) {
+  const res = await fetch(target, { redirect: 'manual' });
+  const text = await res.text();
+  return { status: res.status, location: res.headers.get('location'), headers: res.headers, text };
+}

@@ -56,12 +56,7 @@ fn secret() -> Result<String> {
     portico_crypto::secret::random_token().map_err(|e| Error::Internal(e.to_string()))
 }
 
-async fn sign(
-    app: &App,
-    session: &SessionId,
-    user: &UserId,
-    org: Option<(&OrganizationId, OrgClaims)>,
-) -> Result<String> {
+async fn sign(app: &App, session: &Session, org: Option<(&OrganizationId, OrgClaims)>) -> Result<String> {
     let now = app.now();
     let iat = now.unix_ms() / 1000;
     let (org_id, role, roles, permissions) = match org {
@@ -70,11 +65,12 @@ async fn sign(
     };
     let claims = AccessClaims {
         iss: app.settings.issuer.clone(),
-        sub: user.to_string(),
-        sid: session.to_string(),
+        sub: session.user_id.to_string(),
+        sid: session.id.to_string(),
         jti: app.ids.next_ulid(now).to_string(),
         iat,
         exp: iat + app.settings.access_token_ttl_seconds,
+        auth_time: session.created_at.unix_ms() / 1000,
         org_id,
         role,
         roles,
@@ -132,7 +128,7 @@ pub(crate) async fn start(
     portico_store::users::record_sign_in(tx.conn(), &user.id, now).await?;
     events::record(app, tx.conn(), names::SESSION_CREATED, &session, organization.as_ref()).await?;
     tx.commit().await?;
-    let access_token = sign(app, &session.id, &user.id, organization.as_ref().zip(claims)).await?;
+    let access_token = sign(app, &session, organization.as_ref().zip(claims)).await?;
     Ok(Issued {
         user,
         organization_id: organization,
@@ -176,7 +172,7 @@ pub async fn refresh(app: &App, presented: &str, switch_to: Option<&str>) -> Res
                 None => None,
             };
             drop(reader);
-            let access_token = sign(app, &session.id, &user.id, session.organization_id.as_ref().zip(claims)).await?;
+            let access_token = sign(app, &session, session.organization_id.as_ref().zip(claims)).await?;
             let method = AuthMethod::parse_session_name(&session.auth_method).unwrap_or(AuthMethod::Password);
             return Ok(Issued {
                 user,

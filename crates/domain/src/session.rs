@@ -103,6 +103,9 @@ pub struct AccessClaims {
     pub jti: String,
     pub iat: i64,
     pub exp: i64,
+    /// When the user signed in (seconds since the epoch); the same for every token of a session.
+    /// The Python SDK accepts a session token only when this is present.
+    pub auth_time: i64,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub org_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -156,6 +159,7 @@ mod tests {
             jti: "01".into(),
             iat: 1,
             exp: 2,
+            auth_time: 1,
             org_id: None,
             role: None,
             roles: None,

@@ -184,6 +184,9 @@ async fn refresh_tokens_rotate_and_a_reuse_revokes_the_session() {
     assert_ne!(r1, r2);
     let sid = claims(&t, &second.str("access_token")).await["sid"].clone();
     assert_eq!(claims(&t, &first.str("access_token")).await["sid"], sid, "refresh keeps the session");
+    let auth_time = claims(&t, &first.str("access_token")).await["auth_time"].clone();
+    assert_eq!(auth_time.as_i64(), Some(1_800_000_000), "auth_time is when the user signed in");
+    assert_eq!(claims(&t, &second.str("access_token")).await["auth_time"], auth_time, "and stays on refresh");
 
     // A retry of the previous token inside the grace window is honoured once…
     clock.advance_ms(5_000);
