@@ -18,6 +18,9 @@
 #   --pin             run the server on CPU 0 and wrk on CPU 1 (taskset);
 #                     by default both share all CPUs
 #   --bin PATH        server binary (default target/release/portico)
+#   --wait-quiet MIN  first wait (up to MIN minutes) until the CPUs are idle
+#                     (under 10% busy over 3 s), for figures not lowered by
+#                     other work on the machine
 #
 # Needs: target/release/portico (cargo build --release --locked -p portico-server),
 # wrk and curl (installed with apt-get when missing and run as root),
@@ -40,6 +43,7 @@ PORT=18181
 PIN=0
 BIN=$ROOT/target/release/portico
 WARMUP=2
+WAIT_QUIET=0
 IDLE_SECS=5
 
 log() { printf 'bench: %s\n' "$*" >&2; }
@@ -58,6 +62,7 @@ while [ $# -gt 0 ]; do
         --port) PORT=${2:?}; shift 2 ;;
         --pin) PIN=1; shift ;;
         --bin) BIN=${2:?}; shift 2 ;;
+        --wait-quiet) WAIT_QUIET=${2:?}; shift 2 ;;
         -h | --help) usage 0 ;;
         *) log "unknown argument: $1"; usage ;;
     esac
@@ -66,6 +71,7 @@ case $BIN in /*) ;; *) BIN=$CALLER_PWD/$BIN ;; esac
 for n in DURATION THREADS CONNECTIONS RESTARTS PORT; do
     [[ ${!n} =~ ^[1-9][0-9]*$ ]] || die "--${n,,} must be a positive integer"
 done
+[[ $WAIT_QUIET =~ ^[0-9]+$ ]] || die "--wait-quiet must be a number of minutes"
 
 # --- prerequisites -----------------------------------------------------------
 
@@ -158,6 +164,58 @@ json_str() {
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# CPU accounting (clock ticks), to show what else ran during a measurement.
+CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
+# machine_ticks: "BUSY TOTAL" summed over all CPUs. (Interrupt time is left out
+# of the breakdown below: here it is also charged to the interrupted processes.)
+machine_ticks() { awk '/^cpu / {b = $2 + $3 + $4 + $7 + $8 + $9; print b, b + $5 + $6; exit}' /proc/stat; }
+# all_stats: every process's stat line (cat carries on past processes that exit meanwhile).
+all_stats() { cat /proc/[0-9]*/stat 2>/dev/null || true; }
+# pg_class PID: "pg" for a PostgreSQL process that works for this run (a backend
+# on this run's database, or a shared one such as the WAL writer), else "other"
+# (e.g. a backend on another database).
+pg_class() {
+    local cmd
+    cmd=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) || { echo other; return; }
+    if [ -z "$pg_db" ]; then
+        echo other
+    elif [[ " $cmd " == *" $pg_db "* ]]; then
+        echo pg
+    elif [[ $cmd != postgres:* || $cmd =~ :\ (checkpointer|background\ writer|walwriter|autovacuum\ launcher|logical\ replication\ launcher|stats\ collector|archiver) ]]; then
+        echo pg
+    else
+        echo other
+    fi
+}
+# proc_snapshot: "PID TICKS CLASS" for every process; CLASS is server, pg,
+# kthread (a kernel thread) or other.
+proc_snapshot() {
+    local pid ticks class
+    all_stats | awk -v srv="$server_pid" '{
+        pid = $1; comm = $2; sub(/^.*\) /, ""); ticks = $12 + $13
+        if (pid == srv) class = "server"
+        else if (pid == 2 || $2 == 2) class = "kthread"
+        else if (comm == "(postgres)") class = "postgres"
+        else class = "other"
+        print pid, ticks, class
+    }' | while read -r pid ticks class; do
+        [ "$class" != postgres ] || class=$(pg_class "$pid")
+        printf '%s %s %s\n' "$pid" "$ticks" "$class"
+    done
+}
+# cpu_shares NAME: shares of all CPUs during run NAME.
+# The cpu-NAME.txt fields: busy total server postgres wrk kernel-threads.
+# "Everything else" is what the machine was busy with beyond those.
+cpu_shares() {
+    awk -v pg="$([ "$ENGINE" = postgres ] && echo 1 || echo 0)" '{
+        busy = $1; total = $2; if (total <= 0) { print "?"; exit }
+        other = busy - $3 - $4 - $5 - $6; if (other < 0) other = 0
+        printf "server %.0f%%, wrk %.0f%%", 100 * $3 / total, 100 * $5 / total
+        if (pg) printf ", PostgreSQL %.0f%%", 100 * $4 / total
+        printf ", kernel threads %.0f%%, everything else %.0f%%", 100 * $6 / total, 100 * other / total
+    }' "$WORK/cpu-$1.txt"
+}
+
 # --- engine --------------------------------------------------------------------
 
 if [ -n "$PG_BASE" ]; then
@@ -232,6 +290,26 @@ api() {
 
 # --- bootstrap and start ----------------------------------------------------------
 
+# busy_pct SECS: share of all CPUs busy over the next SECS seconds.
+busy_pct() {
+    local a b
+    a=$(machine_ticks)
+    sleep "$1"
+    b=$(machine_ticks)
+    awk -v a="$a" -v b="$b" 'BEGIN {split(a, x, " "); split(b, y, " "); t = y[2] - x[2]; printf "%.0f", (t > 0 ? 100 * (y[1] - x[1]) / t : 0)}'
+}
+if [ "$WAIT_QUIET" -gt 0 ]; then
+    quiet_deadline=$((SECONDS + WAIT_QUIET * 60))
+    while busy=$(busy_pct 3) && [ "$busy" -ge 10 ]; do
+        if [ "$SECONDS" -ge "$quiet_deadline" ]; then
+            log "the machine stayed busy ($busy%) for $WAIT_QUIET min; measuring anyway"
+            break
+        fi
+        log "machine busy ($busy% of the CPUs); waiting for it to be idle"
+        sleep 10
+    done
+fi
+
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 log "engine: $ENGINE_DESC"
 log "load average before the run: $LOAD_BEFORE (a busy machine lowers every figure)"
@@ -265,37 +343,28 @@ run_wrk() {
         script=(-s "$1")
         shift
     fi
-    local m0 m1 s0 s1 p0 p1 TIMEFORMAT='%3U %3S'
-    m0=$(machine_ticks); s0=$(proc_ticks "$server_pid"); p0=$(comm_ticks postgres)
+    local m0 m1 c_server c_pg c_kthread TIMEFORMAT='%3U %3S'
+    proc_snapshot >"$WORK/snap0-$name.txt"
+    m0=$(machine_ticks)
     { time "${WRK_CMD[@]}" -t "$THREADS" -c "$CONNECTIONS" -d "${secs}s" --latency --timeout 5s \
         -H "Authorization: Bearer $API_KEY" "${script[@]}" "$url" ${1+--} "$@" >"$WORK/wrk-$name.txt" 2>&1; } \
         2>"$WORK/time-$name.txt" ||
         { cat "$WORK/wrk-$name.txt" >&2; die "wrk failed ($name)"; }
-    m1=$(machine_ticks); s1=$(proc_ticks "$server_pid"); p1=$(comm_ticks postgres)
-    # busy total server postgres wrk (ticks)
-    awk -v m0="$m0" -v m1="$m1" -v s="$((s1 - s0))" -v p="$((p1 - p0))" -v hz="$CLK_TCK" '
-        NR == 1 { split(m0, a, " "); split(m1, b, " "); print b[1] - a[1], b[2] - a[2], s, p, ($1 + $2) * hz }' \
-        "$WORK/time-$name.txt" >"$WORK/cpu-$name.txt"
+    m1=$(machine_ticks)
+    proc_snapshot >"$WORK/snap1-$name.txt"
+    # Per process: ticks at the end minus ticks at the start (0 for one started
+    # meanwhile), summed by class.
+    read -r c_server c_pg c_kthread < <(awk 'NR == FNR {t0[$1] = $2; next}
+        {d = $2 - (($1 in t0) ? t0[$1] : 0); if (d > 0) sum[$3] += d}
+        END {print sum["server"] + 0, sum["pg"] + 0, sum["kthread"] + 0}' "$WORK/snap0-$name.txt" "$WORK/snap1-$name.txt")
+    # busy total server postgres wrk kernel-threads (ticks)
+    awk -v m0="$m0" -v m1="$m1" -v s="$c_server" -v p="$c_pg" -v k="$c_kthread" -v hz="$CLK_TCK" '
+        NR == 1 {
+            split(m0, a, " "); split(m1, b, " ")
+            print b[1] - a[1], b[2] - a[2], s, p, ($1 + $2) * hz, k
+        }' "$WORK/time-$name.txt" >"$WORK/cpu-$name.txt"
 }
 
-# CPU accounting (clock ticks), to show what else ran during a measurement.
-CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
-machine_ticks() { awk '/^cpu / {b = $2 + $3 + $4 + $7 + $8 + $9; print b, b + $5 + $6; exit}' /proc/stat; }
-proc_ticks() { { cat "/proc/$1/stat" 2>/dev/null || echo 'x (x) X 0 0 0 0 0 0 0 0 0 0 0 0'; } | awk '{sub(/^.*\) /, ""); print $12 + $13}'; }
-comm_ticks() {
-    # cat carries on past processes that exit meanwhile.
-    { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v c="($1)" '$2 == c {sub(/^.*\) /, ""); t += $12 + $13} END {print t + 0}'
-}
-# cpu_shares NAME: "server S%, wrk W%[, PostgreSQL P%], everything else O%" of all CPUs.
-cpu_shares() {
-    awk -v pg="$([ "$ENGINE" = postgres ] && echo 1 || echo 0)" '{
-        busy = $1; total = $2; if (total <= 0) { print "?"; exit }
-        other = busy - $3 - $4 - $5; if (other < 0) other = 0
-        printf "server %.0f%%, wrk %.0f%%", 100 * $3 / total, 100 * $5 / total
-        if (pg) printf ", PostgreSQL %.0f%%", 100 * $4 / total
-        printf ", everything else %.0f%%", 100 * other / total
-    }' "$WORK/cpu-$1.txt"
-}
 wrk_rps() { awk '/^Requests\/sec:/ {print $2}' "$WORK/wrk-$1.txt"; }
 wrk_total() { awk '/ requests in / {print $1}' "$WORK/wrk-$1.txt"; }
 wrk_pct() { awk -v p="$2%" '$1 == p {print $2}' "$WORK/wrk-$1.txt"; }
@@ -409,6 +478,22 @@ engine_title=$([ "$ENGINE" = sqlite ] && echo SQLite || echo PostgreSQL)
 get_target_txt="≥ $(commas "$GET_TARGET") req/s"
 post_target_txt=$([ -n "$POST_TARGET" ] && echo "≥ $(commas "$POST_TARGET") req/s" || echo "—")
 
+# Runs during which other processes took more than 10% of the machine.
+other_share() { awk '{o = $1 - $3 - $4 - $5 - $6; if ($2 > 0) printf "%.0f", 100 * (o < 0 ? 0 : o) / $2; else print 0}' "$WORK/cpu-$1.txt"; }
+busy_runs=''
+for run in get_user health memberships; do
+    case $run in
+        get_user) label='`GET /user_management/users/{id}`' ;;
+        health) label='`GET /health`' ;;
+        memberships) label='`POST /user_management/organization_memberships`' ;;
+    esac
+    share=$(other_share "$run")
+    if [ "$share" -gt 10 ]; then
+        busy_runs+="${busy_runs:+,} $label ($share%)"
+        log "warning: other processes used $share% of the CPUs during the $label run"
+    fi
+done
+
 SECTION=$WORK/section.md
 {
     printf '## %s\n\n' "$engine_title"
@@ -438,6 +523,9 @@ SECTION=$WORK/section.md
         "${BIN#"$ROOT"/}" "$(mb "$BIN_BYTES")" "$(verdict_max "$BIN_BYTES" 50000000)"
     printf '\nShare of all %s CPUs used during each run (from `/proc`): `GET /user_management/users/{id}`: %s; `GET /health`: %s; memberships: %s.\n' \
         "$(nproc)" "$(cpu_shares get_user)" "$(cpu_shares health)" "$(cpu_shares memberships)"
+    if [ -n "$busy_runs" ]; then
+        printf '\n**Not a quiet machine:** other processes used more than 10%% of the CPUs during the runs of%s; those figures are lower than this machine gives when idle.\n' "$busy_runs"
+    fi
     printf '\nMB = 10^6 bytes. RSS is `VmRSS` from `/proc/PID/status`.\n'
 } >"$SECTION"
 
