@@ -107,6 +107,24 @@ fn dummy_hash() -> &'static str {
 }
 
 async fn password(app: &App, email: &str, password: &str, origin: Origin) -> Result<Issued> {
+    // Limits apply before any work, to known and unknown addresses alike.
+    let limited_email = email.trim().to_lowercase();
+    crate::rate_limits::check(
+        app,
+        &format!("sign-in:email:{limited_email}"),
+        app.settings.sign_in_per_email,
+        "sign-in attempts for this email address",
+    )
+    .await?;
+    if let Some(ip) = &origin.ip_address {
+        crate::rate_limits::check(
+            app,
+            &format!("sign-in:ip:{ip}"),
+            app.settings.sign_in_per_ip,
+            "sign-in attempts from this address",
+        )
+        .await?;
+    }
     let email = Email::parse("email", email).ok();
     let mut reader = app.db.read().await?;
     let user = match &email {

@@ -5,6 +5,7 @@ use crate::dns::DnsResolver;
 use crate::keys::Keyring;
 use crate::passwords::PasswordHasher;
 use crate::ports::{Clock, IdGenerator};
+use crate::rate_limits::Limit;
 use portico_crypto::seal::Sealer;
 use portico_domain::Timestamp;
 use portico_domain::id::PublicId;
@@ -46,6 +47,10 @@ pub struct AppSettings {
     /// How long after a refresh token's use its one retry is still honoured.
     pub refresh_grace_ms: i64,
     pub secret_key: SecretKey,
+    /// Password sign-ins per email address (WorkOS allows 10 per minute).
+    pub sign_in_per_email: Limit,
+    /// Password sign-ins per client IP address.
+    pub sign_in_per_ip: Limit,
 }
 
 impl Default for AppSettings {
@@ -60,6 +65,8 @@ impl Default for AppSettings {
             refresh_grace_ms: 30_000,
             // A process-local key: enough for one process (tests); configuration gives the real one.
             secret_key: SecretKey::generate().unwrap_or(SecretKey([0x5a; 32])),
+            sign_in_per_email: Limit { max: 10, window_seconds: 60 },
+            sign_in_per_ip: Limit { max: 300, window_seconds: 60 },
         }
     }
 }

@@ -20,6 +20,9 @@ pub enum Error {
     /// An authentication flow answer: a refused grant or a step the user must take first.
     #[error("{0}")]
     Auth(#[from] AuthError),
+    /// Too many requests; try again after `retry_after_seconds`.
+    #[error("{message}")]
+    RateLimited { retry_after_seconds: u64, message: String },
     #[error("internal error: {0}")]
     Internal(String),
 }

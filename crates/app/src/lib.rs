@@ -20,6 +20,7 @@ pub mod organizations;
 pub mod passwords;
 pub mod permissions;
 pub mod ports;
+pub mod rate_limits;
 pub mod roles;
 pub mod sessions;
 pub mod users;

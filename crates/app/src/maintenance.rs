@@ -9,6 +9,7 @@ use portico_domain::event::MIN_RETENTION_DAYS;
 pub struct Purged {
     pub events: u64,
     pub idempotency_keys: u64,
+    pub rate_limit_windows: u64,
 }
 
 pub async fn purge_expired(app: &App) -> Result<Purged> {
@@ -17,6 +18,8 @@ pub async fn purge_expired(app: &App) -> Result<Purged> {
     let mut tx = app.db.begin().await?;
     let events = portico_store::events::purge_before(tx.conn(), now.plus_ms(-days * 24 * 60 * 60 * 1000)).await?;
     let idempotency_keys = portico_store::idempotency::purge_before(tx.conn(), now.plus_ms(-RETENTION_MS)).await?;
+    // No limit window lasts a day; older counters only take space.
+    let rate_limit_windows = portico_store::rate_limits::purge_before(tx.conn(), now.plus_ms(-RETENTION_MS)).await?;
     tx.commit().await?;
-    Ok(Purged { events, idempotency_keys })
+    Ok(Purged { events, idempotency_keys, rate_limit_windows })
 }

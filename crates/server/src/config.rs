@@ -31,6 +31,8 @@ pub struct FileConfig {
     #[serde(default)]
     pub sessions: SessionsSection,
     #[serde(default)]
+    pub rate_limits: RateLimitsSection,
+    #[serde(default)]
     pub roles: RolesSection,
     #[serde(default)]
     pub events: EventsSection,
@@ -52,6 +54,13 @@ pub struct SessionsSection {
     pub access_token_ttl_seconds: Option<i64>,
     pub absolute_lifetime_hours: Option<i64>,
     pub idle_timeout_hours: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitsSection {
+    pub sign_in_per_email_per_minute: Option<u32>,
+    pub sign_in_per_ip_per_minute: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -136,6 +145,8 @@ pub struct Settings {
     pub access_token_ttl_seconds: i64,
     pub session_absolute_hours: i64,
     pub session_idle_hours: i64,
+    pub sign_in_per_email_per_minute: u32,
+    pub sign_in_per_ip_per_minute: u32,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -203,6 +214,11 @@ impl Settings {
                 "sessions.idle_timeout_hours ({session_idle_hours}) must be at least 1 and at most sessions.absolute_lifetime_hours ({session_absolute_hours})"
             );
         }
+        let sign_in_per_email_per_minute = file.rate_limits.sign_in_per_email_per_minute.unwrap_or(10);
+        let sign_in_per_ip_per_minute = file.rate_limits.sign_in_per_ip_per_minute.unwrap_or(300);
+        if sign_in_per_email_per_minute == 0 || sign_in_per_ip_per_minute == 0 {
+            bail!("rate_limits.sign_in_per_email_per_minute and sign_in_per_ip_per_minute must be at least 1");
+        }
         let database_url = overrides.database_url.clone().or(file.database_url).filter(|u| !u.is_empty());
         let database = match database_url {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Database::Postgres(url),
@@ -257,6 +273,8 @@ impl Settings {
             access_token_ttl_seconds,
             session_absolute_hours,
             session_idle_hours,
+            sign_in_per_email_per_minute,
+            sign_in_per_ip_per_minute,
         })
     }
 }

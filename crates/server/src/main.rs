@@ -8,6 +8,7 @@ use config::{Database, Mode, Overrides, SecretKeySource, Settings};
 use portico_app::SecretKey;
 use portico_app::dns::SystemDnsResolver;
 use portico_app::ports::SystemClock;
+use portico_app::rate_limits::Limit;
 use portico_app::{App, AppSettings};
 use portico_domain::session::SessionLimits;
 use portico_store::Db;
@@ -308,6 +309,8 @@ async fn open_app(settings: &Settings) -> Result<App> {
         },
         refresh_grace_ms: 30_000,
         secret_key: SecretKey(secret_key),
+        sign_in_per_email: Limit { max: settings.sign_in_per_email_per_minute, window_seconds: 60 },
+        sign_in_per_ip: Limit { max: settings.sign_in_per_ip_per_minute, window_seconds: 60 },
     };
     Ok(App::new(db, Arc::new(SystemClock), Arc::new(SystemDnsResolver::new()), app_settings))
 }
@@ -346,7 +349,8 @@ async fn serve(settings: Settings) -> Result<()> {
             settings.public_url, settings.public_url
         );
     }
-    axum::serve(listener, portico_web::router(state))
+    let service = portico_web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the HTTP server stopped")?;

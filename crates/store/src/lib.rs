@@ -45,6 +45,7 @@ pub mod organizations;
 pub mod page;
 pub mod pending_authentications;
 pub mod permissions;
+pub mod rate_limits;
 pub mod roles;
 pub mod sessions;
 pub mod settings;

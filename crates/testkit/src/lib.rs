@@ -119,7 +119,8 @@ impl TestApp {
         let state = portico_web::WebState::new(app.clone(), None, true, base_url.clone());
         let router = portico_web::router(state);
         let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
+            let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+            let _ = axum::serve(listener, service).await;
         });
         TestApp {
             base_url,

@@ -390,3 +390,35 @@ async fn concurrent_refreshes_with_one_token_both_succeed() {
         assert_eq!(authenticate(&t, refresh_grant(&t, &result.str("refresh_token"))).await.status, 200);
     }
 }
+
+#[tokio::test]
+async fn sign_in_attempts_are_limited_per_email_and_per_address() {
+    let clock = Arc::new(ManualClock::new(Timestamp::from_unix_ms(1_800_000_000_000)));
+    let settings = portico_app::AppSettings {
+        sign_in_per_ip: portico_app::rate_limits::Limit { max: 12, window_seconds: 60 },
+        ..Default::default()
+    };
+    let t = TestApp::spawn_with(settings, clock.clone()).await;
+    user_with_password(&t, "ada@example.com").await;
+    for attempt in 0..10 {
+        let password = if attempt % 2 == 0 { "wrong password" } else { PASSWORD };
+        let answer = authenticate(&t, password_grant(&t, "ada@example.com", password)).await;
+        assert_ne!(answer.status, 429, "attempt {attempt} is within the limit");
+    }
+    let limited = authenticate(&t, password_grant(&t, "ADA@example.com", PASSWORD)).await;
+    assert_eq!(limited.status, 429, "{}", limited.text);
+    assert_eq!(limited.body["code"], "rate_limit_exceeded");
+    let retry_after: u64 = limited.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    // Unknown addresses are limited the same way, so the limit reveals nothing.
+    for _ in 0..10 {
+        authenticate(&t, password_grant(&t, "nobody@example.com", PASSWORD)).await;
+    }
+    assert_eq!(authenticate(&t, password_grant(&t, "nobody@example.com", PASSWORD)).await.status, 429);
+    // The limit is per address: the peer address (127.0.0.1 here) has now made 22 attempts.
+    assert_eq!(authenticate(&t, password_grant(&t, "other@example.com", PASSWORD)).await.status, 429);
+
+    clock.advance_ms(i64::try_from(retry_after).unwrap() * 1000);
+    let again = authenticate(&t, password_grant(&t, "ada@example.com", PASSWORD)).await;
+    assert_eq!(again.status, 200, "a new window: {}", again.text);
+}

@@ -75,6 +75,10 @@ impl From<Error> for ApiError {
             // Auth-flow answers belong to `/user_management/authenticate` (see `flow::error`);
             // anywhere else they are a plain bad request.
             Error::Auth(auth) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", auth.to_string()),
+            Error::RateLimited { retry_after_seconds, message } => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limit_exceeded", message)
+                    .with_retry_after(retry_after_seconds)
+            }
             Error::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
                 ApiError::new(

@@ -24,6 +24,10 @@ use serde_json::{Map, Value, json};
     ))]
 pub async fn authenticate(State(state): State<WebState>, request: Request) -> Response {
     let user_agent = request.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip().to_string());
     let is_form = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -44,7 +48,8 @@ pub async fn authenticate(State(state): State<WebState>, request: Request) -> Re
         Ok(body) => body,
         Err(message) => return FlowError(AuthError::InvalidRequest(message).into()).into_response(),
     };
-    let origin = Origin { ip_address: None, user_agent };
+    // The app's backend passes its user's address as `ip_address`; otherwise the caller's own.
+    let origin = Origin { ip_address: peer, user_agent };
     match authenticate::authenticate(&state.app, body, origin).await {
         Ok(issued) => {
             let mut response = json!({
