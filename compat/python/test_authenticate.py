@@ -284,3 +284,22 @@ def test_previous_refresh_token_replay_is_honoured_once(workos, workos_no_retry,
     assert_access_token(workos, replay.access_token, user_id=world["solo"].id, session_id=sid)
     err = expect_error(lambda: refresh(workos_no_retry, t0), BadRequestError, 400)
     assert err.error == "invalid_grant", "a second replay is refused"
+
+
+def test_too_many_sign_ins_for_one_email_are_rate_limited(workos_no_retry):
+    from workos._errors import RateLimitExceededError
+
+    email = unique_email("limited")
+    for _ in range(10):
+        expect_error(
+            lambda: workos_no_retry.user_management.authenticate_with_password(email=email, password=PLAIN_PASSWORD),
+            BadRequestError,
+            400,
+        )
+    err = expect_error(
+        lambda: workos_no_retry.user_management.authenticate_with_password(email=email, password=PLAIN_PASSWORD),
+        RateLimitExceededError,
+        429,
+    )
+    assert err.retry_after is not None and 1 <= float(err.retry_after) <= 60, err.retry_after
+    note(f"python: 11th sign-in for one email in a minute -> {type(err).__name__} (retry_after={err.retry_after})")

@@ -50,7 +50,18 @@ pub async fn authenticate(State(state): State<WebState>, request: Request) -> Re
     };
     // The app's backend passes its user's address as `ip_address`; otherwise the caller's own.
     let origin = Origin { ip_address: peer, user_agent };
-    match authenticate::authenticate(&state.app, body, origin).await {
+    let grant = grant_label(body.grant_type.as_deref());
+    let outcome = authenticate::authenticate(&state.app, body, origin).await;
+    if state.metrics.is_some() {
+        let result = match &outcome {
+            Ok(_) => "issued",
+            Err(portico_app::Error::Auth(error)) => error_label(error),
+            Err(portico_app::Error::RateLimited { .. }) => "rate_limited",
+            Err(_) => "error",
+        };
+        metrics::counter!("portico_authentications_total", "grant" => grant, "result" => result).increment(1);
+    }
+    match outcome {
         Ok(issued) => {
             let mut response = json!({
                 "user": issued.user,
@@ -67,5 +78,29 @@ pub async fn authenticate(State(state): State<WebState>, request: Request) -> Re
             response
         }
         Err(error) => FlowError(error).into_response(),
+    }
+}
+
+/// A bounded label for the grant, whatever the client sent.
+fn grant_label(grant: Option<&str>) -> &'static str {
+    match grant {
+        Some(authenticate::GRANT_PASSWORD) => "password",
+        Some(authenticate::GRANT_REFRESH_TOKEN) => "refresh_token",
+        Some(authenticate::GRANT_ORGANIZATION_SELECTION) => "organization_selection",
+        Some(_) => "other",
+        None => "missing",
+    }
+}
+
+fn error_label(error: &AuthError) -> &'static str {
+    match error {
+        AuthError::InvalidRequest(_) => "invalid_request",
+        AuthError::InvalidClient(_) => "invalid_client",
+        AuthError::InvalidGrant(_) => "invalid_grant",
+        AuthError::UnsupportedGrantType(_) => "unsupported_grant_type",
+        AuthError::InvalidCredentials => "invalid_credentials",
+        AuthError::InvalidPendingAuthenticationToken => "invalid_pending_authentication_token",
+        AuthError::OrganizationMembershipNotFound(_) => "organization_membership_not_found",
+        AuthError::OrganizationSelectionRequired { .. } => "organization_selection_required",
     }
 }
