@@ -24,13 +24,7 @@ pub async fn get(app: &App, slug: &str) -> Result<Permission> {
 
 pub async fn create(app: &App, input: CreatePermission) -> Result<Permission> {
     let mut checker = Checker::new();
-    let slug = match input.slug.as_deref() {
-        Some(text) => checker.check(slug::check("slug", text)),
-        None => {
-            checker.fail("slug", "slug_required", "slug is required");
-            None
-        }
-    };
+    let slug = checker.check(slug::required("slug", input.slug.as_deref()));
     let name = checker.check(required_text("name", input.name.as_deref(), MAX_NAME_CHARS));
     let description =
         checker.check(optional_text("description", input.description.as_deref(), MAX_DESCRIPTION_CHARS)).flatten();

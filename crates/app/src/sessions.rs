@@ -9,7 +9,7 @@ use portico_domain::event::names;
 use portico_domain::membership::MembershipStatus;
 use portico_domain::session::{AccessClaims, AuthMethod, Session, SessionStatus};
 use portico_domain::user::User;
-use portico_domain::{OrganizationId, SessionId, UserId};
+use portico_domain::{OrganizationId, SessionId, Timestamp, UserId};
 use portico_store::{Conn, Page, PageRequest};
 
 /// What a completed sign-in or refresh hands back to the client.
@@ -52,8 +52,14 @@ async fn org_claims(mut conn: Conn<'_>, user: &UserId, organization: &Organizati
     Ok(Some(OrgClaims { role: membership.role.slug.clone(), roles: membership.role_slugs, permissions }))
 }
 
-fn secret() -> Result<String> {
-    portico_crypto::secret::random_token().map_err(|e| Error::Internal(e.to_string()))
+/// Stores a new refresh token for the session; returns its row id and the token, which only the
+/// client keeps.
+async fn new_refresh_token(app: &App, conn: Conn<'_>, session: &SessionId, now: Timestamp) -> Result<(String, String)> {
+    let token = portico_crypto::secret::random_token().map_err(|e| Error::Internal(e.to_string()))?;
+    let id = app.ids.next_ulid(now).to_string();
+    portico_store::sessions::insert_refresh_token(conn, &id, session, &portico_crypto::secret::sha256_hex(&token), now)
+        .await?;
+    Ok((id, token))
 }
 
 async fn sign(app: &App, session: &Session, org: Option<(&OrganizationId, OrgClaims)>) -> Result<String> {
@@ -112,19 +118,10 @@ pub(crate) async fn start(
         updated_at: now,
         last_active_at: now,
     };
-    let refresh_token = secret()?;
     user.last_sign_in_at = Some(now);
     let mut tx = app.db.begin().await?;
     portico_store::sessions::insert(tx.conn(), &session).await?;
-    let token_id = app.ids.next_ulid(now).to_string();
-    portico_store::sessions::insert_refresh_token(
-        tx.conn(),
-        &token_id,
-        &session.id,
-        &portico_crypto::secret::sha256_hex(&refresh_token),
-        now,
-    )
-    .await?;
+    let (_, refresh_token) = new_refresh_token(app, tx.conn(), &session.id, now).await?;
     portico_store::users::record_sign_in(tx.conn(), &user.id, now).await?;
     events::record(app, tx.conn(), names::SESSION_CREATED, &session, organization.as_ref()).await?;
     tx.commit().await?;
@@ -197,21 +194,13 @@ async fn rotate(app: &App, digest: &str, target: Option<&OrganizationId>) -> Res
     if !session.is_live(now, app.settings.session_limits) {
         return Err(invalid());
     }
-    let new_token = secret()?;
-    let new_id = app.ids.next_ulid(now).to_string();
-    match row.used_at {
+    let new_token = match row.used_at {
         None => {
-            portico_store::sessions::insert_refresh_token(
-                tx.conn(),
-                &new_id,
-                &session.id,
-                &portico_crypto::secret::sha256_hex(&new_token),
-                now,
-            )
-            .await?;
+            let (new_id, token) = new_refresh_token(app, tx.conn(), &session.id, now).await?;
             if !portico_store::sessions::mark_used(tx.conn(), &row.id, &new_id, now).await? {
                 return Ok(Rotation::Raced);
             }
+            token
         }
         Some(used_at) => {
             let successor_unused = match &row.successor_id {
@@ -234,16 +223,9 @@ async fn rotate(app: &App, digest: &str, target: Option<&OrganizationId>) -> Res
                 )
                 .into());
             }
-            portico_store::sessions::insert_refresh_token(
-                tx.conn(),
-                &new_id,
-                &session.id,
-                &portico_crypto::secret::sha256_hex(&new_token),
-                now,
-            )
-            .await?;
+            new_refresh_token(app, tx.conn(), &session.id, now).await?.1
         }
-    }
+    };
     if let Some(target) = target
         && session.organization_id.as_ref() != Some(target)
     {

@@ -25,6 +25,14 @@ pub fn check(field: &str, text: &str) -> Result<String, FieldError> {
     Ok(text.to_owned())
 }
 
+/// Like `check`, for a field that must be present.
+pub fn required(field: &str, text: Option<&str>) -> Result<String, FieldError> {
+    match text {
+        Some(text) => check(field, text),
+        None => Err(FieldError::new(field, &format!("{field}_required"), format!("{field} is required"))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
