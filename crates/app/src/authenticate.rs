@@ -1,7 +1,8 @@
 //! `POST /user_management/authenticate`: the grants that turn proof of identity into a session.
 //!
-//! Implemented grants: `password`, `refresh_token` (with rotation and organization switch) and
-//! organization selection. Confidential grants need the API key as `client_secret`.
+//! Grants: `authorization_code` (from the hosted pages, PKCE), `password`, `refresh_token` (with
+//! rotation and organization switch), Magic Auth code, email-verification code and organization
+//! selection. Confidential grants need the API key as `client_secret`.
 
 use crate::error::{AuthError, Error, Result};
 use crate::sessions::{self, Issued, Origin};
@@ -16,6 +17,12 @@ use std::sync::OnceLock;
 pub const GRANT_PASSWORD: &str = "password";
 pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
 pub const GRANT_ORGANIZATION_SELECTION: &str = "urn:workos:oauth:grant-type:organization-selection";
+pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
+pub const GRANT_MAGIC_AUTH: &str = "urn:workos:oauth:grant-type:magic-auth:code";
+pub const GRANT_EMAIL_VERIFICATION: &str = "urn:workos:oauth:grant-type:email-verification:code";
+
+const STEP_ORGANIZATION_SELECTION: &str = "organization_selection";
+const STEP_EMAIL_VERIFICATION: &str = "email_verification";
 
 /// How long a pending authentication (organization selection) stays usable.
 const PENDING_TTL_MS: i64 = 10 * 60 * 1000;
@@ -33,6 +40,10 @@ pub struct AuthenticateRequest {
     pub refresh_token: Option<String>,
     pub organization_id: Option<String>,
     pub pending_authentication_token: Option<String>,
+    /// The authorization code the hosted pages sent to the redirect URI.
+    pub code: Option<String>,
+    /// The PKCE verifier for the code's challenge.
+    pub code_verifier: Option<String>,
     pub ip_address: Option<String>,
     pub user_agent: Option<String>,
 }
@@ -75,6 +86,27 @@ pub async fn authenticate(app: &App, request: AuthenticateRequest, origin: Origi
         }
     };
     match grant {
+        GRANT_AUTHORIZATION_CODE => {
+            let code = required(&request.code, "code")?;
+            let verifier = request.code_verifier.as_deref().filter(|v| !v.is_empty());
+            authorization_code(app, &client_id, code, verifier, confidential, origin).await
+        }
+        GRANT_MAGIC_AUTH => {
+            need_secret()?;
+            let email = required(&request.email, "email")?;
+            let user = crate::magic_auth::redeem(app, email, required(&request.code, "code")?, &origin).await?;
+            complete(app, user, AuthMethod::MagicCode, origin).await
+        }
+        GRANT_EMAIL_VERIFICATION => {
+            need_secret()?;
+            email_verification(
+                app,
+                required(&request.pending_authentication_token, "pending_authentication_token")?,
+                required(&request.code, "code")?,
+                origin,
+            )
+            .await
+        }
         GRANT_PASSWORD => {
             need_secret()?;
             password(app, required(&request.email, "email")?, required(&request.password, "password")?, origin).await
@@ -107,6 +139,14 @@ fn dummy_hash() -> &'static str {
 }
 
 async fn password(app: &App, email: &str, password: &str, origin: Origin) -> Result<Issued> {
+    let user = verify_password(app, email, password, &origin).await?;
+    complete(app, user, AuthMethod::Password, origin).await
+}
+
+/// Checks an email and password: the user, or `InvalidCredentials` whether the account is
+/// missing or the password wrong (both take one Argon2id verification). Rate-limited per
+/// address and per client, and recorded as an event either way.
+pub(crate) async fn verify_password(app: &App, email: &str, password: &str, origin: &Origin) -> Result<User> {
     // Limits apply before any work, to known and unknown addresses alike.
     let limited_email = email.trim().to_lowercase();
     crate::rate_limits::check(
@@ -151,42 +191,87 @@ async fn password(app: &App, email: &str, password: &str, origin: Origin) -> Res
     events::record(app, tx.conn(), name, &outcome, None).await?;
     tx.commit().await?;
     match user {
-        Some(user) if matches => complete(app, user, AuthMethod::Password, origin).await,
+        Some(user) if matches => Ok(user),
         _ => Err(AuthError::InvalidCredentials.into()),
     }
 }
 
-/// Finishes a sign-in: straight into the only organization, into none, or through a choice.
-async fn complete(app: &App, user: User, method: AuthMethod, origin: Origin) -> Result<Issued> {
+/// Where a sign-in goes once the user proved who they are.
+pub(crate) enum Resolution {
+    /// The email must be verified first; a code was sent.
+    VerifyEmail { email_verification_id: String },
+    /// Straight into this organization, or into none.
+    Organization(Option<OrganizationId>),
+    /// The user must choose among these (id, name).
+    Choose(Vec<(OrganizationId, String)>),
+}
+
+/// Decides the next step for a proven `user`: email verification when required, then the
+/// organization (`preferred` when they are an active member of it).
+pub(crate) async fn resolve(app: &App, user: &User, preferred: Option<&OrganizationId>) -> Result<Resolution> {
+    if app.settings.require_email_verification && !user.email_verified {
+        let mut tx = app.db.begin().await?;
+        let id = crate::email_verification::issue(app, tx.conn(), user, None).await?;
+        tx.commit().await?;
+        return Ok(Resolution::VerifyEmail { email_verification_id: id.to_string() });
+    }
     let mut reader = app.db.read().await?;
     let organizations = portico_store::memberships::active_for_user(reader.conn(), &user.id).await?;
     drop(reader);
-    match organizations.len() {
-        0 => sessions::start(app, user, None, method, &origin).await,
-        1 => {
-            let organization = organizations.into_iter().next().map(|(id, _)| id);
-            sessions::start(app, user, organization, method, &origin).await
+    if let Some(preferred) = preferred
+        && organizations.iter().any(|(id, _)| id == preferred)
+    {
+        return Ok(Resolution::Organization(Some(preferred.clone())));
+    }
+    Ok(match organizations.len() {
+        0 => Resolution::Organization(None),
+        1 => Resolution::Organization(organizations.into_iter().next().map(|(id, _)| id)),
+        _ => Resolution::Choose(organizations),
+    })
+}
+
+async fn new_pending(app: &App, user: &User, method: AuthMethod, origin: &Origin, step: &str) -> Result<String> {
+    let token = crate::codes::new_token()?;
+    let now = app.now();
+    let pending = portico_store::pending_authentications::PendingAuthentication {
+        id: app.ids.next_ulid(now).to_string(),
+        user_id: user.id.clone(),
+        auth_method: method.session_name().to_owned(),
+        ip_address: origin.ip_address.clone(),
+        user_agent: origin.user_agent.clone(),
+        step: step.to_owned(),
+        organization_id: None,
+        expires_at: now.plus_ms(PENDING_TTL_MS),
+    };
+    let mut tx = app.db.begin().await?;
+    portico_store::pending_authentications::insert(
+        tx.conn(),
+        &pending,
+        &portico_crypto::secret::sha256_hex(&token),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
+/// Finishes a sign-in: email verification first when needed, then straight into the only
+/// organization, into none, or through a choice.
+async fn complete(app: &App, user: User, method: AuthMethod, origin: Origin) -> Result<Issued> {
+    match resolve(app, &user, None).await? {
+        Resolution::Organization(organization) => sessions::start(app, user, organization, method, &origin).await,
+        Resolution::VerifyEmail { email_verification_id } => {
+            let token = new_pending(app, &user, method, &origin, STEP_EMAIL_VERIFICATION).await?;
+            Err(AuthError::EmailVerificationRequired {
+                pending_authentication_token: token,
+                email: user.email.as_str().to_owned(),
+                email_verification_id,
+                user: Box::new(user),
+            }
+            .into())
         }
-        _ => {
-            let token = portico_crypto::secret::random_token().map_err(|e| Error::Internal(e.to_string()))?;
-            let now = app.now();
-            let pending = portico_store::pending_authentications::PendingAuthentication {
-                id: app.ids.next_ulid(now).to_string(),
-                user_id: user.id.clone(),
-                auth_method: method.session_name().to_owned(),
-                ip_address: origin.ip_address,
-                user_agent: origin.user_agent,
-                expires_at: now.plus_ms(PENDING_TTL_MS),
-            };
-            let mut tx = app.db.begin().await?;
-            portico_store::pending_authentications::insert(
-                tx.conn(),
-                &pending,
-                &portico_crypto::secret::sha256_hex(&token),
-                now,
-            )
-            .await?;
-            tx.commit().await?;
+        Resolution::Choose(organizations) => {
+            let token = new_pending(app, &user, method, &origin, STEP_ORGANIZATION_SELECTION).await?;
             Err(AuthError::OrganizationSelectionRequired {
                 pending_authentication_token: token,
                 user: Box::new(user),
@@ -197,16 +282,115 @@ async fn complete(app: &App, user: User, method: AuthMethod, origin: Origin) -> 
     }
 }
 
+/// The email-verification grant: the code sent when a sign-in stopped for verification.
+async fn email_verification(app: &App, token: &str, code: &str, origin: Origin) -> Result<Issued> {
+    let now = app.now();
+    let digest = portico_crypto::secret::sha256_hex(token);
+    let mut reader = app.db.read().await?;
+    let pending = portico_store::pending_authentications::peek(reader.conn(), &digest, STEP_EMAIL_VERIFICATION, now)
+        .await?
+        .ok_or(AuthError::InvalidPendingAuthenticationToken)?;
+    let user = portico_store::users::get(reader.conn(), &pending.user_id)
+        .await?
+        .ok_or(AuthError::InvalidPendingAuthenticationToken)?;
+    drop(reader);
+    // A wrong code leaves the pending token usable for the next try.
+    let user = crate::email_verification::redeem(app, user, code, origin.ip_address.as_deref()).await?;
+    let mut tx = app.db.begin().await?;
+    portico_store::pending_authentications::take(tx.conn(), &digest, STEP_EMAIL_VERIFICATION, now)
+        .await?
+        .ok_or(AuthError::InvalidPendingAuthenticationToken)?;
+    tx.commit().await?;
+    let method = AuthMethod::parse_session_name(&pending.auth_method).unwrap_or(AuthMethod::Password);
+    let origin = Origin {
+        ip_address: pending.ip_address.or(origin.ip_address),
+        user_agent: pending.user_agent.or(origin.user_agent),
+    };
+    complete(app, user, method, origin).await
+}
+
+/// The `authorization_code` grant: a code from the hosted pages, once, within ten minutes, with
+/// the PKCE verifier when the app sent a challenge (public clients must). A code presented a
+/// second time revokes the session its first use issued: someone else may hold it.
+async fn authorization_code(
+    app: &App,
+    client: &ClientId,
+    code: &str,
+    verifier: Option<&str>,
+    confidential: bool,
+    origin: Origin,
+) -> Result<Issued> {
+    let invalid = |why: &str| Error::Auth(AuthError::InvalidGrant(why.to_owned()));
+    let now = app.now();
+    let mut reader = app.db.read().await?;
+    let found =
+        portico_store::authorization_codes::find(reader.conn(), &portico_crypto::secret::sha256_hex(code)).await?;
+    drop(reader);
+    let Some(found) = found else { return Err(invalid("The code is invalid.")) };
+    if found.used_at.is_some() {
+        crate::authorize::revoke_replayed(app, &found).await?;
+        return Err(invalid("The code has already been used."));
+    }
+    if found.client_id != client.as_str() {
+        return Err(invalid("The code was issued to another client."));
+    }
+    if found.expires_at <= now.unix_ms() {
+        return Err(invalid("The code has expired."));
+    }
+    match (&found.code_challenge, verifier) {
+        (Some(challenge), Some(verifier)) => {
+            if !portico_crypto::secret::pkce_s256_matches(verifier, challenge) {
+                return Err(invalid("The code_verifier does not match the code_challenge."));
+            }
+        }
+        (Some(_), None) => return Err(invalid("The code was requested with PKCE: code_verifier is required.")),
+        (None, _) if !confidential => {
+            return Err(AuthError::InvalidClient(
+                "Without PKCE, exchanging a code needs client_secret (an API key).".into(),
+            )
+            .into());
+        }
+        (None, _) => {}
+    }
+    let mut tx = app.db.begin().await?;
+    if !portico_store::authorization_codes::mark_used(tx.conn(), &found.id, now).await? {
+        drop(tx);
+        crate::authorize::revoke_replayed(app, &found).await?;
+        return Err(invalid("The code has already been used."));
+    }
+    tx.commit().await?;
+    let mut reader = app.db.read().await?;
+    let user = portico_store::users::get(reader.conn(), &portico_domain::UserId::from_trusted(found.user_id.clone()))
+        .await?
+        .ok_or_else(|| invalid("The code's user no longer exists."))?;
+    drop(reader);
+    let method = AuthMethod::parse_session_name(&found.auth_method).unwrap_or(AuthMethod::Password);
+    let organization = found.organization_id.clone().map(OrganizationId::from_trusted);
+    let origin = Origin {
+        ip_address: origin.ip_address.or(found.ip_address.clone()),
+        user_agent: origin.user_agent.or(found.user_agent.clone()),
+    };
+    let issued = sessions::start(app, user, organization, method, &origin).await?;
+    let mut tx = app.db.begin().await?;
+    portico_store::authorization_codes::set_session(tx.conn(), &found.id, &issued.session_id).await?;
+    tx.commit().await?;
+    Ok(issued)
+}
+
 async fn organization_selection(app: &App, token: &str, organization: &str) -> Result<Issued> {
     let organization_id = OrganizationId::parse(organization).ok_or_else(|| {
         AuthError::OrganizationMembershipNotFound(format!("The user is not a member of organization '{organization}'."))
     })?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
-    let pending =
-        portico_store::pending_authentications::take(tx.conn(), &portico_crypto::secret::sha256_hex(token), now)
-            .await?
-            .ok_or(AuthError::InvalidPendingAuthenticationToken)?;
+    let pending = portico_store::pending_authentications::take(
+        tx.conn(),
+        &portico_crypto::secret::sha256_hex(token),
+        STEP_ORGANIZATION_SELECTION,
+        now,
+    )
+    .await?
+    .ok_or(AuthError::InvalidPendingAuthenticationToken)?;
     let user = portico_store::users::get(tx.conn(), &pending.user_id)
         .await?
         .ok_or(AuthError::InvalidPendingAuthenticationToken)?;

@@ -1,8 +1,10 @@
 //! The application state every use case runs against.
 
 use crate::api_keys::ApiKeyCache;
+use crate::branding::Branding;
 use crate::dns::DnsResolver;
 use crate::keys::Keyring;
+use crate::mail::{DevMailbox, Mailer};
 use crate::passwords::PasswordHasher;
 use crate::ports::{Clock, IdGenerator};
 use crate::rate_limits::Limit;
@@ -51,6 +53,16 @@ pub struct AppSettings {
     pub sign_in_per_email: Limit,
     /// Password sign-ins per client IP address.
     pub sign_in_per_ip: Limit,
+    /// Emails with codes or links (Magic Auth, verification, password reset) per address.
+    pub email_sends_per_email: Limit,
+    /// The same, per client IP address.
+    pub email_sends_per_ip: Limit,
+    /// Code and token checks (Magic Auth, verification) per client IP address.
+    pub code_checks_per_ip: Limit,
+    /// Whether a user must prove their email address before a session is issued.
+    pub require_email_verification: bool,
+    /// How hosted pages and emails look.
+    pub branding: Branding,
 }
 
 impl Default for AppSettings {
@@ -67,6 +79,11 @@ impl Default for AppSettings {
             secret_key: SecretKey::generate().unwrap_or(SecretKey([0x5a; 32])),
             sign_in_per_email: Limit { max: 10, window_seconds: 60 },
             sign_in_per_ip: Limit { max: 300, window_seconds: 60 },
+            email_sends_per_email: Limit { max: 3, window_seconds: 60 },
+            email_sends_per_ip: Limit { max: 60, window_seconds: 60 },
+            code_checks_per_ip: Limit { max: 120, window_seconds: 60 },
+            require_email_verification: true,
+            branding: Branding::default(),
         }
     }
 }
@@ -84,6 +101,9 @@ pub struct App {
     pub(crate) api_key_cache: Arc<ApiKeyCache>,
     pub(crate) sealer: Arc<Sealer>,
     pub(crate) keyring: Arc<Keyring>,
+    pub(crate) mailer: Arc<dyn Mailer>,
+    /// Wakes the outbox worker of this node when a message is queued.
+    pub outbox_wakeup: Arc<tokio::sync::Notify>,
 }
 
 impl App {
@@ -91,6 +111,8 @@ impl App {
         let sealer = Sealer::new(&settings.secret_key.0).unwrap_or_else(|_| unreachable!("the key is 32 bytes"));
         App {
             sealer: Arc::new(sealer),
+            mailer: Arc::new(DevMailbox),
+            outbox_wakeup: Arc::new(tokio::sync::Notify::new()),
             keyring: Arc::new(Keyring::default()),
             db,
             clock,
@@ -100,6 +122,22 @@ impl App {
             passwords: PasswordHasher::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
             api_key_cache: Arc::new(ApiKeyCache::default()),
         }
+    }
+
+    /// Delivers email through `mailer` instead of the dev mailbox.
+    pub fn with_mailer(mut self, mailer: Arc<dyn Mailer>) -> Self {
+        self.mailer = mailer;
+        self
+    }
+
+    /// Whether emails land in the dev mailbox rather than leaving the machine.
+    pub fn uses_dev_mailbox(&self) -> bool {
+        self.mailer.is_dev_mailbox()
+    }
+
+    /// Portico's public URL, without a trailing slash: the base of links in emails.
+    pub fn public_url(&self) -> &str {
+        self.settings.issuer.trim_end_matches('/')
     }
 
     pub fn now(&self) -> Timestamp {

@@ -82,6 +82,20 @@ pub enum AuthError {
     /// The user is not an active member of the organization asked for.
     #[error("{0}")]
     OrganizationMembershipNotFound(String),
+    /// An emailed code was refused (wrong, expired, used, or tried too often).
+    #[error("{}", .0.message())]
+    OneTimeCode(portico_domain::one_time_code::CodeRefusal),
+    /// The user must prove their email address; a code was sent.
+    #[error("Email ownership must be verified before authentication.")]
+    EmailVerificationRequired {
+        pending_authentication_token: String,
+        email: String,
+        email_verification_id: String,
+        user: Box<portico_domain::user::User>,
+    },
+    /// The invitation cannot be used: unknown, expired, revoked, accepted, or for another email.
+    #[error("{0}")]
+    InvitationInvalid(String),
     /// The user belongs to several organizations and must pick one.
     #[error("The user must choose an organization to finish their authentication.")]
     OrganizationSelectionRequired {

@@ -4,19 +4,28 @@
 
 pub mod api_keys;
 pub mod authenticate;
+pub mod authorize;
 pub mod bootstrap;
+pub mod branding;
 pub mod clients;
+mod codes;
 mod context;
 pub mod dns;
+pub mod email_verification;
 pub mod error;
 pub mod events;
+pub mod i18n;
 pub mod idempotency;
 pub mod input;
+pub mod invitations;
 pub mod keys;
+pub mod magic_auth;
+pub mod mail;
 pub mod maintenance;
 pub mod memberships;
 pub mod organization_domains;
 pub mod organizations;
+pub mod password_resets;
 pub mod passwords;
 pub mod permissions;
 pub mod ports;

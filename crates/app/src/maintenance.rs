@@ -1,4 +1,5 @@
-//! Periodic clean-up: events past their retention, idempotency keys past 24 hours.
+//! Periodic clean-up: events past their retention, idempotency keys past 24 hours, and the
+//! short-lived secrets of sign-in (flows, codes, reset links) a day after they expired.
 
 use crate::App;
 use crate::error::Result;
@@ -10,6 +11,8 @@ pub struct Purged {
     pub events: u64,
     pub idempotency_keys: u64,
     pub rate_limit_windows: u64,
+    pub sign_in_leftovers: u64,
+    pub delivered_emails: u64,
 }
 
 pub async fn purge_expired(app: &App) -> Result<Purged> {
@@ -20,6 +23,14 @@ pub async fn purge_expired(app: &App) -> Result<Purged> {
     let idempotency_keys = portico_store::idempotency::purge_before(tx.conn(), now.plus_ms(-RETENTION_MS)).await?;
     // No limit window lasts a day; older counters only take space.
     let rate_limit_windows = portico_store::rate_limits::purge_before(tx.conn(), now.plus_ms(-RETENTION_MS)).await?;
+    let day_ago = now.plus_ms(-RETENTION_MS);
+    let sign_in_leftovers = portico_store::sign_in_flows::purge_expired(tx.conn(), now).await?
+        + portico_store::authorization_codes::purge_before(tx.conn(), day_ago).await?
+        + portico_store::one_time_codes::purge_before(tx.conn(), day_ago).await?
+        + portico_store::password_resets::purge_before(tx.conn(), day_ago).await?;
+    // Delivered mail is kept a week: the dev mailbox shows it, operators can trace a delivery.
+    let delivered_emails =
+        portico_store::email_outbox::purge_sent_before(tx.conn(), now.plus_ms(-7 * RETENTION_MS)).await?;
     tx.commit().await?;
-    Ok(Purged { events, idempotency_keys, rate_limit_windows })
+    Ok(Purged { events, idempotency_keys, rate_limit_windows, sign_in_leftovers, delivered_emails })
 }

@@ -78,6 +78,11 @@ async fn resolve_roles(
     }
 }
 
+/// Refuses a role slug that no member of `organization` could hold.
+pub(crate) async fn check_role_exists(conn: Conn<'_>, organization: &OrganizationId, slug: &str) -> Result<()> {
+    resolve_roles(conn, organization, &[slug.to_owned()], "role_slug").await.map(|_| ())
+}
+
 /// Loads the membership with its user, for responses.
 async fn with_user(mut conn: Conn<'_>, membership: Membership) -> Result<MembershipWithUser> {
     let user = portico_store::users::get(conn.reborrow(), &membership.user_id)

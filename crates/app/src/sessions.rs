@@ -274,11 +274,15 @@ pub async fn list_for_user(app: &App, user_id: &str, page: &PageRequest) -> Resu
 
 /// Revokes a session. Revoking one already ended changes nothing.
 pub async fn revoke(app: &App, session_id: &str) -> Result<Session> {
+    revoke_with_reason(app, session_id, "revoked").await
+}
+
+pub(crate) async fn revoke_with_reason(app: &App, session_id: &str, reason: &str) -> Result<Session> {
     let id = SessionId::parse(session_id).ok_or_else(|| Error::not_found("Session", session_id))?;
     let mut tx = app.db.begin().await?;
     let session =
         portico_store::sessions::get(tx.conn(), &id).await?.ok_or_else(|| Error::not_found("Session", session_id))?;
-    end_all(app, tx.conn(), vec![session], "revoked").await?;
+    end_all(app, tx.conn(), vec![session], reason).await?;
     let ended =
         portico_store::sessions::get(tx.conn(), &id).await?.ok_or_else(|| Error::not_found("Session", session_id))?;
     tx.commit().await?;

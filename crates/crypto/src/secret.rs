@@ -31,6 +31,28 @@ pub fn random_token() -> Result<String, RandomError> {
     Ok(out)
 }
 
+/// A numeric code of `digits` decimal digits (emailed sign-in and verification codes), each
+/// digit uniform.
+pub fn random_digits(digits: usize) -> Result<String, RandomError> {
+    let mut out = String::with_capacity(digits);
+    while out.len() < digits {
+        for byte in random_bytes::<32>()? {
+            if byte < 250 && out.len() < digits {
+                out.push(char::from(b'0' + byte % 10));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// PKCE (RFC 7636) S256: whether `verifier` hashes to `challenge`. Compared in constant time.
+pub fn pkce_s256_matches(verifier: &str, challenge: &str) -> bool {
+    use base64::Engine;
+    let digest = Sha256::digest(verifier.as_bytes());
+    let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
+    constant_time_eq(&computed, challenge)
+}
+
 /// The stored form of a secret: lower-case hex SHA-256.
 pub fn sha256_hex(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
@@ -52,6 +74,24 @@ mod tests {
         assert_eq!(a.len(), 43);
         assert_ne!(a, b);
         assert!(a.chars().all(|c| c.is_ascii_alphanumeric()));
+    }
+
+    #[test]
+    fn digits_are_digits() {
+        let code = random_digits(6).unwrap();
+        assert_eq!(code.len(), 6);
+        assert!(code.chars().all(|c| c.is_ascii_digit()));
+    }
+
+    #[test]
+    fn pkce_matches_the_rfc_example() {
+        // RFC 7636 appendix B.
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        assert!(pkce_s256_matches(verifier, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"));
+        assert!(!pkce_s256_matches(
+            "something-else-entirely-but-long-enough-1234",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        ));
     }
 
     #[test]

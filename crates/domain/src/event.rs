@@ -46,6 +46,17 @@ pub mod names {
     pub const SESSION_REVOKED: &str = "session.revoked";
     pub const AUTHENTICATION_PASSWORD_SUCCEEDED: &str = "authentication.password_succeeded";
     pub const AUTHENTICATION_PASSWORD_FAILED: &str = "authentication.password_failed";
+    pub const AUTHENTICATION_MAGIC_AUTH_SUCCEEDED: &str = "authentication.magic_auth_succeeded";
+    pub const AUTHENTICATION_MAGIC_AUTH_FAILED: &str = "authentication.magic_auth_failed";
+    pub const AUTHENTICATION_EMAIL_VERIFICATION_SUCCEEDED: &str = "authentication.email_verification_succeeded";
+    pub const EMAIL_VERIFICATION_CREATED: &str = "email_verification.created";
+    pub const MAGIC_AUTH_CREATED: &str = "magic_auth.created";
+    pub const PASSWORD_RESET_CREATED: &str = "password_reset.created";
+    pub const PASSWORD_RESET_SUCCEEDED: &str = "password_reset.succeeded";
+    pub const INVITATION_CREATED: &str = "invitation.created";
+    pub const INVITATION_ACCEPTED: &str = "invitation.accepted";
+    pub const INVITATION_REVOKED: &str = "invitation.revoked";
+    pub const INVITATION_RESENT: &str = "invitation.resent";
 }
 
 /// How long events stay readable, at the least (WorkOS keeps 30 days).

@@ -143,6 +143,14 @@ define_id!(/// An OAuth client of the environment.
     ClientId, "client");
 define_id!(/// A session.
     SessionId, "session");
+define_id!(/// A Magic Auth sign-in code sent by email.
+    MagicAuthId, "magic_auth");
+define_id!(/// An email-verification code sent to a user.
+    EmailVerificationId, "email_verification");
+define_id!(/// A password-reset link sent to a user.
+    PasswordResetId, "password_reset");
+define_id!(/// An invitation to join the environment or an organization.
+    InvitationId, "invitation");
 
 #[cfg(test)]
 mod tests {

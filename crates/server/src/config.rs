@@ -40,6 +40,34 @@ pub struct FileConfig {
     pub bootstrap: BootstrapSection,
     #[serde(default)]
     pub log: LogSection,
+    #[serde(default)]
+    pub sign_in: SignInSection,
+    #[serde(default)]
+    pub branding: BrandingSection,
+    #[serde(default)]
+    pub email: EmailSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignInSection {
+    pub require_email_verification: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrandingSection {
+    pub product_name: Option<String>,
+    pub logo_url: Option<String>,
+    pub primary_color: Option<String>,
+    pub background_color: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSection {
+    pub smtp_url: Option<String>,
+    pub from: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -61,6 +89,9 @@ pub struct SessionsSection {
 pub struct RateLimitsSection {
     pub sign_in_per_email_per_minute: Option<u32>,
     pub sign_in_per_ip_per_minute: Option<u32>,
+    pub email_sends_per_email_per_minute: Option<u32>,
+    pub email_sends_per_ip_per_minute: Option<u32>,
+    pub code_checks_per_ip_per_minute: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -147,6 +178,13 @@ pub struct Settings {
     pub session_idle_hours: i64,
     pub sign_in_per_email_per_minute: u32,
     pub sign_in_per_ip_per_minute: u32,
+    pub email_sends_per_email_per_minute: u32,
+    pub email_sends_per_ip_per_minute: u32,
+    pub code_checks_per_ip_per_minute: u32,
+    pub require_email_verification: bool,
+    pub branding: portico_app::branding::Branding,
+    /// SMTP URL and sender; `None` in dev mode means the dev mailbox.
+    pub smtp: Option<(String, String)>,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -219,6 +257,40 @@ impl Settings {
         if sign_in_per_email_per_minute == 0 || sign_in_per_ip_per_minute == 0 {
             bail!("rate_limits.sign_in_per_email_per_minute and sign_in_per_ip_per_minute must be at least 1");
         }
+        let email_sends_per_email_per_minute = file.rate_limits.email_sends_per_email_per_minute.unwrap_or(3);
+        let email_sends_per_ip_per_minute = file.rate_limits.email_sends_per_ip_per_minute.unwrap_or(60);
+        let code_checks_per_ip_per_minute = file.rate_limits.code_checks_per_ip_per_minute.unwrap_or(120);
+        if email_sends_per_email_per_minute == 0
+            || email_sends_per_ip_per_minute == 0
+            || code_checks_per_ip_per_minute == 0
+        {
+            bail!(
+                "rate_limits.email_sends_per_email_per_minute, email_sends_per_ip_per_minute and code_checks_per_ip_per_minute must be at least 1"
+            );
+        }
+        let branding = branding(file.branding, mode)?;
+        let smtp = match (
+            std::env::var("PORTICO_SMTP_URL").ok().or(file.email.smtp_url).filter(|u| !u.is_empty()),
+            file.email.from,
+        ) {
+            (Some(url), from) => {
+                if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                    bail!(
+                        "email.smtp_url must start with smtp:// or smtps:// (e.g. smtp://user:pass@mail.example.com:587?tls=required)"
+                    );
+                }
+                let from = from.unwrap_or_else(|| format!("{} <no-reply@localhost>", branding.product_name));
+                if !portico_app::mail::is_valid_sender(&from) {
+                    bail!("email.from must be an address such as \"Acme <no-reply@acme.com>\", not {from:?}");
+                }
+                Some((url, from))
+            }
+            (None, _) if mode == Mode::Production => bail!(
+                "email.smtp_url is required in production (PORTICO_SMTP_URL): hosted sign-in emails codes and links; e.g. smtp://user:pass@mail.example.com:587?tls=required"
+            ),
+            (None, _) => None,
+        };
+        let require_email_verification = file.sign_in.require_email_verification.unwrap_or(true);
         let database_url = overrides.database_url.clone().or(file.database_url).filter(|u| !u.is_empty());
         let database = match database_url {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Database::Postgres(url),
@@ -275,8 +347,39 @@ impl Settings {
             session_idle_hours,
             sign_in_per_email_per_minute,
             sign_in_per_ip_per_minute,
+            email_sends_per_email_per_minute,
+            email_sends_per_ip_per_minute,
+            code_checks_per_ip_per_minute,
+            require_email_verification,
+            branding,
+            smtp,
         })
     }
+}
+
+fn branding(section: BrandingSection, mode: Mode) -> Result<portico_app::branding::Branding> {
+    use portico_app::branding::{Branding, parse_color};
+    let defaults = Branding::default();
+    let product_name = section.product_name.unwrap_or(defaults.product_name);
+    if product_name.trim().is_empty() || product_name.chars().count() > 64 {
+        bail!("branding.product_name must be 1 to 64 characters");
+    }
+    let color = |name: &str, value: Option<String>, default: String| -> Result<String> {
+        let value = value.unwrap_or(default);
+        if parse_color(&value).is_none() {
+            bail!("branding.{name} must be a colour such as \"#4338ca\", not {value:?}");
+        }
+        Ok(value.to_ascii_lowercase())
+    };
+    let primary_color = color("primary_color", section.primary_color, defaults.primary_color)?;
+    let background_color = color("background_color", section.background_color, defaults.background_color)?;
+    if let Some(logo) = &section.logo_url {
+        let allowed = logo.starts_with("https://") || (mode == Mode::Dev && logo.starts_with("http://"));
+        if !allowed || logo.contains(['"', '<', '>', ' ']) {
+            bail!("branding.logo_url must be an https:// image URL, not {logo:?}");
+        }
+    }
+    Ok(Branding { product_name, logo_url: section.logo_url, primary_color, background_color })
 }
 
 fn parse_secret_key(text: &str) -> Result<[u8; 32]> {
@@ -363,5 +466,13 @@ mod tests {
         assert!(error.contains("32 bytes"), "{error}");
         let error = load_with("[sessions]\nidle_timeout_hours = 1000", Overrides::default()).unwrap_err().to_string();
         assert!(error.contains("absolute_lifetime_hours"), "{error}");
+        let error = load_with("[branding]\nprimary_color = \"blue\"", Overrides::default()).unwrap_err().to_string();
+        assert!(error.contains("branding.primary_color"), "{error}");
+        let error =
+            load_with("[email]\nsmtp_url = \"mail.example.com\"", Overrides::default()).unwrap_err().to_string();
+        assert!(error.contains("smtp://"), "{error}");
+        let production = "mode = \"production\"\npublic_url = \"https://auth.example.com\"\nsecret_key = \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"";
+        let error = load_with(production, Overrides::default()).unwrap_err().to_string();
+        assert!(error.contains("email.smtp_url is required"), "{error}");
     }
 }

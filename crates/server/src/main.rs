@@ -311,8 +311,20 @@ async fn open_app(settings: &Settings) -> Result<App> {
         secret_key: SecretKey(secret_key),
         sign_in_per_email: Limit { max: settings.sign_in_per_email_per_minute, window_seconds: 60 },
         sign_in_per_ip: Limit { max: settings.sign_in_per_ip_per_minute, window_seconds: 60 },
+        email_sends_per_email: Limit { max: settings.email_sends_per_email_per_minute, window_seconds: 60 },
+        email_sends_per_ip: Limit { max: settings.email_sends_per_ip_per_minute, window_seconds: 60 },
+        code_checks_per_ip: Limit { max: settings.code_checks_per_ip_per_minute, window_seconds: 60 },
+        require_email_verification: settings.require_email_verification,
+        branding: settings.branding.clone(),
     };
-    Ok(App::new(db, Arc::new(SystemClock), Arc::new(SystemDnsResolver::new()), app_settings))
+    let app = App::new(db, Arc::new(SystemClock), Arc::new(SystemDnsResolver::new()), app_settings);
+    Ok(match &settings.smtp {
+        Some((url, from)) => {
+            let mailer = portico_app::mail::SmtpMailer::new(url, from).map_err(|e| anyhow::anyhow!(e))?;
+            app.with_mailer(Arc::new(mailer))
+        }
+        None => app,
+    })
 }
 
 fn print_credentials(settings: &Settings, result: &portico_app::bootstrap::Bootstrap) {
@@ -341,6 +353,7 @@ async fn serve(settings: Settings) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {} (is another process using it? set --listen)", settings.listen))?;
     let maintenance = tokio::spawn(maintenance_loop(app.clone()));
+    let outbox = tokio::spawn(portico_app::mail::run_outbox_worker(app.clone()));
     tracing::info!(listen = %settings.listen, database = %describe(&settings.database), ready_in_ms = started.elapsed().as_millis() as u64, "Portico is ready");
     println!("  Portico is running at {}", settings.public_url);
     if settings.mode == Mode::Dev {
@@ -348,6 +361,9 @@ async fn serve(settings: Settings) -> Result<()> {
             "  Open {}/ for what to try next; the API reference is at {}/openapi.json",
             settings.public_url, settings.public_url
         );
+        if app.uses_dev_mailbox() {
+            println!("  Emails (sign-in codes, links) land in the dev mailbox: {}/_dev/mail", settings.public_url);
+        }
     }
     let service = portico_web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, service)
@@ -355,6 +371,7 @@ async fn serve(settings: Settings) -> Result<()> {
         .await
         .context("the HTTP server stopped")?;
     maintenance.abort();
+    outbox.abort();
     app.db.close().await;
     tracing::info!("Portico stopped");
     Ok(())

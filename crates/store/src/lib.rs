@@ -34,21 +34,27 @@ macro_rules! bind_values {
 }
 
 pub mod api_keys;
+pub mod authorization_codes;
 pub mod clients;
 pub mod db;
+pub mod email_outbox;
 pub mod error;
 pub mod events;
 pub mod idempotency;
+pub mod invitations;
 pub mod memberships;
+pub mod one_time_codes;
 pub mod organization_domains;
 pub mod organizations;
 pub mod page;
+pub mod password_resets;
 pub mod pending_authentications;
 pub mod permissions;
 pub mod rate_limits;
 pub mod roles;
 pub mod sessions;
 pub mod settings;
+pub mod sign_in_flows;
 pub mod signing_keys;
 pub mod users;
 

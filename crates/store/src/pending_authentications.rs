@@ -14,6 +14,10 @@ pub struct PendingAuthentication {
     pub auth_method: String,
     pub ip_address: Option<String>,
     pub user_agent: Option<String>,
+    /// The step the token is for: `organization_selection` or `email_verification`.
+    pub step: String,
+    /// An organization already chosen (an invitation's), kept through the step.
+    pub organization_id: Option<String>,
     pub expires_at: Timestamp,
 }
 
@@ -24,6 +28,8 @@ struct PendingRow {
     auth_method: String,
     ip_address: Option<String>,
     user_agent: Option<String>,
+    step: String,
+    organization_id: Option<String>,
     expires_at: i64,
 }
 
@@ -31,7 +37,7 @@ pub async fn insert(conn: Conn<'_>, pending: &PendingAuthentication, token_sha25
     execute(
         conn,
         "INSERT INTO pending_authentications (id, token_sha256, user_id, auth_method, ip_address, user_agent, \
-         created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         created_at, expires_at, step, organization_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         &values![
             &pending.id,
             token_sha256,
@@ -40,21 +46,45 @@ pub async fn insert(conn: Conn<'_>, pending: &PendingAuthentication, token_sha25
             &pending.ip_address,
             &pending.user_agent,
             at,
-            pending.expires_at
+            pending.expires_at,
+            &pending.step,
+            &pending.organization_id
         ],
     )
     .await?;
     Ok(())
 }
 
-/// Takes an unused, unexpired pending authentication by its token's digest, marking it used so it
-/// cannot serve twice. `None` when there is no such live token.
-pub async fn take(mut conn: Conn<'_>, token_sha256: &str, now: Timestamp) -> Result<Option<PendingAuthentication>> {
+/// Reads a live pending authentication for `step` without using it up.
+pub async fn peek(
+    conn: Conn<'_>,
+    token_sha256: &str,
+    step: &str,
+    now: Timestamp,
+) -> Result<Option<PendingAuthentication>> {
+    let row: Option<PendingRow> = fetch_optional(
+        conn,
+        "SELECT id, user_id, auth_method, ip_address, user_agent, step, organization_id, expires_at \
+         FROM pending_authentications WHERE token_sha256 = $1 AND step = $2 AND used_at IS NULL AND expires_at > $3",
+        &values![token_sha256, step, now],
+    )
+    .await?;
+    Ok(row.map(PendingRow::into_pending))
+}
+
+/// Takes an unused, unexpired pending authentication for `step` by its token's digest, marking it
+/// used so it cannot serve twice. `None` when there is no such live token.
+pub async fn take(
+    mut conn: Conn<'_>,
+    token_sha256: &str,
+    step: &str,
+    now: Timestamp,
+) -> Result<Option<PendingAuthentication>> {
     let row: Option<PendingRow> = fetch_optional(
         conn.reborrow(),
-        "SELECT id, user_id, auth_method, ip_address, user_agent, expires_at FROM pending_authentications \
-         WHERE token_sha256 = $1 AND used_at IS NULL AND expires_at > $2",
-        &values![token_sha256, now],
+        "SELECT id, user_id, auth_method, ip_address, user_agent, step, organization_id, expires_at \
+         FROM pending_authentications WHERE token_sha256 = $1 AND step = $2 AND used_at IS NULL AND expires_at > $3",
+        &values![token_sha256, step, now],
     )
     .await?;
     let Some(row) = row else { return Ok(None) };
@@ -67,12 +97,21 @@ pub async fn take(mut conn: Conn<'_>, token_sha256: &str, now: Timestamp) -> Res
     if marked == 0 {
         return Ok(None);
     }
-    Ok(Some(PendingAuthentication {
-        id: row.id,
-        user_id: UserId::from_trusted(row.user_id),
-        auth_method: row.auth_method,
-        ip_address: row.ip_address,
-        user_agent: row.user_agent,
-        expires_at: Timestamp::from_unix_ms(row.expires_at),
-    }))
+    Ok(Some(row.into_pending()))
+}
+
+impl PendingRow {
+    fn into_pending(self) -> PendingAuthentication {
+        let row = self;
+        PendingAuthentication {
+            id: row.id,
+            user_id: UserId::from_trusted(row.user_id),
+            auth_method: row.auth_method,
+            ip_address: row.ip_address,
+            user_agent: row.user_agent,
+            step: row.step,
+            organization_id: row.organization_id,
+            expires_at: Timestamp::from_unix_ms(row.expires_at),
+        }
+    }
 }

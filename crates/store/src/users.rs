@@ -109,6 +109,12 @@ pub async fn set_password_hash(conn: Conn<'_>, id: &UserId, password_hash: &str,
 }
 
 /// Records a completed sign-in.
+pub async fn set_email_verified(conn: Conn<'_>, id: &UserId, at: Timestamp) -> Result<()> {
+    execute(conn, "UPDATE users SET email_verified = TRUE, updated_at = $2 WHERE id = $1", &values![id.as_str(), at])
+        .await?;
+    Ok(())
+}
+
 pub async fn record_sign_in(conn: Conn<'_>, id: &UserId, at: Timestamp) -> Result<()> {
     execute(conn, "UPDATE users SET last_sign_in_at = $2 WHERE id = $1", &values![id.as_str(), at]).await?;
     Ok(())

@@ -6,6 +6,7 @@ pub mod flow;
 pub mod middleware;
 pub mod ops;
 mod state;
+pub mod ui;
 
 pub use state::WebState;
 
@@ -68,6 +69,7 @@ pub fn router(state: WebState) -> Router {
         .merge(api)
         .merge(ops)
         .merge(flow)
+        .merge(ui::routes())
         .merge(ops::openapi_route(openapi))
         .fallback(middleware::unknown_route)
         .method_not_allowed_fallback(middleware::method_not_allowed)

@@ -8,7 +8,8 @@ use std::sync::Arc;
 const PASSWORD: &str = "correct horse battery";
 
 async fn user_with_password(t: &TestApp, email: &str) -> String {
-    let created = t.post("/user_management/users", json!({"email": email, "password": PASSWORD})).await;
+    let created =
+        t.post("/user_management/users", json!({"email": email, "password": PASSWORD, "email_verified": true})).await;
     assert_eq!(created.status, 201, "{}", created.text);
     created.str("id")
 }

@@ -74,6 +74,15 @@ impl From<Error> for ApiError {
             Error::Unauthorized => ApiError::unauthorized("A valid API key is required: Authorization: Bearer sk_…"),
             // Auth-flow answers belong to `/user_management/authenticate` (see `flow::error`);
             // anywhere else they are a plain bad request.
+            Error::Auth(portico_app::AuthError::OneTimeCode(refusal)) => {
+                ApiError::new(StatusCode::BAD_REQUEST, refusal.code(), refusal.message())
+            }
+            Error::Auth(portico_app::AuthError::InvitationInvalid(message)) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "invitation_invalid", message)
+            }
+            Error::Auth(portico_app::AuthError::InvalidGrant(message)) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_grant", message)
+            }
             Error::Auth(auth) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", auth.to_string()),
             Error::RateLimited { retry_after_seconds, message } => {
                 ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limit_exceeded", message)

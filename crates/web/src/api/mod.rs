@@ -1,13 +1,17 @@
 //! The management API: WorkOS JSON, authenticated with `Authorization: Bearer sk_…`.
 
 pub mod auth;
+pub mod email_verification;
 pub mod error;
 pub mod events;
 pub mod extract;
 pub mod idempotency;
+pub mod invitations;
+pub mod magic_auth;
 pub mod memberships;
 pub mod organization_domains;
 pub mod organizations;
+pub mod password_reset;
 pub mod permissions;
 pub mod roles;
 pub mod sessions;
@@ -50,6 +54,10 @@ pub fn routes(state: WebState) -> OpenApiRouter<WebState> {
         .merge(permissions::routes())
         .merge(events::routes())
         .merge(sessions::routes())
+        .merge(magic_auth::routes())
+        .merge(email_verification::routes())
+        .merge(password_reset::routes())
+        .merge(invitations::routes())
         // Layers run bottom-up: authenticate first, then idempotency keyed by the API key.
         .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::replay_or_record))
         .layer(axum::middleware::from_fn_with_state(state, auth::require_api_key))

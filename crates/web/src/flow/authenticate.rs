@@ -12,15 +12,16 @@ use portico_app::authenticate::{self, AuthenticateRequest};
 use portico_app::sessions::Origin;
 use serde_json::{Map, Value, json};
 
-/// Exchange proof of identity for a session: `password`, `refresh_token` (rotating; with
-/// `organization_id` to switch organization) or organization selection.
+/// Exchange proof of identity for a session: `authorization_code` (from the hosted pages, with
+/// PKCE), `password`, `refresh_token` (rotating; with `organization_id` to switch organization),
+/// Magic Auth and email-verification codes, or organization selection.
 #[utoipa::path(post, path = "/user_management/authenticate", tag = "authentication", security(()),
     request_body(content = AuthenticateRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "The user, an access token (RS256 JWT) and a refresh token"),
         (status = 400, description = "invalid_grant, invalid_credentials, invalid_request, …"),
         (status = 401, description = "invalid_client"),
-        (status = 403, description = "A step is needed first: organization_selection_required"),
+        (status = 403, description = "A step is needed first: email_verification_required, organization_selection_required"),
     ))]
 pub async fn authenticate(State(state): State<WebState>, request: Request) -> Response {
     let user_agent = request.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
@@ -87,6 +88,9 @@ fn grant_label(grant: Option<&str>) -> &'static str {
         Some(authenticate::GRANT_PASSWORD) => "password",
         Some(authenticate::GRANT_REFRESH_TOKEN) => "refresh_token",
         Some(authenticate::GRANT_ORGANIZATION_SELECTION) => "organization_selection",
+        Some(authenticate::GRANT_AUTHORIZATION_CODE) => "authorization_code",
+        Some(authenticate::GRANT_MAGIC_AUTH) => "magic_auth",
+        Some(authenticate::GRANT_EMAIL_VERIFICATION) => "email_verification",
         Some(_) => "other",
         None => "missing",
     }
@@ -102,5 +106,8 @@ fn error_label(error: &AuthError) -> &'static str {
         AuthError::InvalidPendingAuthenticationToken => "invalid_pending_authentication_token",
         AuthError::OrganizationMembershipNotFound(_) => "organization_membership_not_found",
         AuthError::OrganizationSelectionRequired { .. } => "organization_selection_required",
+        AuthError::OneTimeCode(refusal) => refusal.code(),
+        AuthError::EmailVerificationRequired { .. } => "email_verification_required",
+        AuthError::InvitationInvalid(_) => "invitation_invalid",
     }
 }

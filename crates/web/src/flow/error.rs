@@ -41,6 +41,20 @@ impl IntoResponse for FlowError {
                 oauth(StatusCode::BAD_REQUEST, "organization_membership_not_found", message)
             }
             AuthError::InvalidCredentials => coded(StatusCode::BAD_REQUEST, "invalid_credentials", message),
+            AuthError::OneTimeCode(refusal) => coded(StatusCode::BAD_REQUEST, refusal.code(), message),
+            AuthError::InvitationInvalid(_) => oauth(StatusCode::BAD_REQUEST, "invitation_invalid", message),
+            AuthError::EmailVerificationRequired { pending_authentication_token, email, email_verification_id, user } => (
+                StatusCode::FORBIDDEN,
+                Json(json!({
+                    "code": "email_verification_required",
+                    "message": message,
+                    "pending_authentication_token": pending_authentication_token,
+                    "email": email,
+                    "email_verification_id": email_verification_id,
+                    "user": user,
+                })),
+            )
+                .into_response(),
             AuthError::InvalidPendingAuthenticationToken => {
                 coded(StatusCode::BAD_REQUEST, "invalid_pending_authentication_token", message)
             }

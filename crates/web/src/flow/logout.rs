@@ -30,7 +30,7 @@ pub async fn logout(State(state): State<WebState>, query: Query) -> Response {
             }
             Err(error) => return ApiError::from(error).into_response(),
         },
-        None => format!("{}/", state.public_url),
+        None => "/signed-out".to_owned(),
     };
     match portico_app::sessions::revoke(&state.app, &session_id).await {
         // An unknown or already ended session still signs the browser out.

@@ -1,0 +1,517 @@
+//! The hosted sign-in flow: `GET /user_management/authorize` starts a flow for one browser, the
+//! hosted pages move it along (email, password or emailed code, sign-up, email verification,
+//! invitation, organization choice), and it ends with a redirect to the app carrying a
+//! single-use authorization code.
+//!
+//! Flows live in the database, so every node can serve every page; the browser keeps only a
+//! random cookie.
+
+use crate::authenticate::{Resolution, resolve};
+use crate::error::{AuthError, Error, Result};
+use crate::sessions::Origin;
+use crate::{App, codes};
+use portico_domain::session::AuthMethod;
+use portico_domain::user::User;
+use portico_domain::{ClientId, Email, OrganizationId, UserId};
+use portico_store::authorization_codes::AuthorizationCode;
+pub use portico_store::sign_in_flows::SignInFlow;
+
+/// How long a browser has to finish signing in.
+const FLOW_TTL_MS: i64 = 60 * 60 * 1000;
+/// How long an authorization code can wait for its exchange.
+const CODE_TTL_MS: i64 = 10 * 60 * 1000;
+
+/// The query of `GET /user_management/authorize`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct AuthorizeRequest {
+    pub client_id: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub response_type: Option<String>,
+    pub state: Option<String>,
+    pub provider: Option<String>,
+    pub connection_id: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub screen_hint: Option<String>,
+    pub login_hint: Option<String>,
+    pub domain_hint: Option<String>,
+    pub organization_id: Option<String>,
+    pub invitation_token: Option<String>,
+    pub prompt: Option<String>,
+    pub max_age: Option<String>,
+}
+
+/// Why `/authorize` cannot start a flow.
+#[derive(Debug)]
+pub enum AuthorizeError {
+    /// The client or redirect URI cannot be trusted: show an error page, never redirect.
+    Page { code: &'static str, message: String },
+    /// A bad request from a trusted client: send the browser back with an OAuth error.
+    Redirect(String),
+}
+
+/// The first page of a new flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FirstPage {
+    SignIn,
+    SignUp,
+    Invitation,
+}
+
+#[derive(Debug)]
+pub struct Started {
+    /// The browser's cookie: the only copy of the flow's secret.
+    pub cookie: String,
+    pub flow: SignInFlow,
+    pub first_page: FirstPage,
+}
+
+/// What the browser sees next.
+#[derive(Debug)]
+pub enum Next {
+    VerifyEmail,
+    ChooseOrganization,
+    /// Back to the app: `redirect_uri?code=…&state=…`.
+    Redirect(String),
+}
+
+fn append_query(uri: &str, pairs: &[(&str, &str)]) -> String {
+    let mut out = uri.to_owned();
+    let mut separator = if uri.contains('?') { '&' } else { '?' };
+    for (key, value) in pairs {
+        out.push(separator);
+        out.push_str(key);
+        out.push('=');
+        out.extend(form_urlencoded::byte_serialize(value.as_bytes()));
+        separator = '&';
+    }
+    out
+}
+
+/// The redirect that reports an OAuth error to the app (RFC 6749 §4.1.2.1).
+pub fn error_redirect(redirect_uri: &str, error: &str, description: &str, state: Option<&str>) -> String {
+    let mut pairs = vec![("error", error), ("error_description", description)];
+    if let Some(state) = state {
+        pairs.push(("state", state));
+    }
+    append_query(redirect_uri, &pairs)
+}
+
+/// Validates an `/authorize` request and starts a flow.
+pub async fn begin(app: &App, request: AuthorizeRequest) -> std::result::Result<Started, AuthorizeError> {
+    let page = |code: &'static str, message: String| AuthorizeError::Page { code, message };
+    let client_text = request.client_id.as_deref().filter(|c| !c.is_empty()).ok_or_else(|| {
+        page("missing_client_id", "The sign-in link is incomplete: it names no application (client_id).".into())
+    })?;
+    let unknown_client = || {
+        page("invalid_client", format!("The sign-in link names an application that does not exist ({client_text})."))
+    };
+    let client_id = ClientId::parse(client_text).ok_or_else(unknown_client)?;
+    let mut reader = app.db.read().await.map_err(|e| page("internal", e.to_string()))?;
+    let client = portico_store::clients::get(reader.conn(), &client_id)
+        .await
+        .map_err(|e| page("internal", e.to_string()))?
+        .ok_or_else(unknown_client)?;
+    drop(reader);
+    let redirect_uri = request.redirect_uri.as_deref().filter(|r| !r.is_empty()).ok_or_else(|| {
+        page("missing_redirect_uri", "The sign-in link is incomplete: it names no redirect_uri.".into())
+    })?;
+    // Exact string match against the client's list: no prefix, no normalisation.
+    if !client.redirect_uris.iter().any(|allowed| allowed == redirect_uri) {
+        return Err(page(
+            "invalid_redirect_uri",
+            format!("{redirect_uri} is not a redirect URI of this application, so Portico will not send you there."),
+        ));
+    }
+    let state = request.state.clone();
+    let back = |error: &str, description: &str| {
+        AuthorizeError::Redirect(error_redirect(redirect_uri, error, description, state.as_deref()))
+    };
+    match request.response_type.as_deref() {
+        Some("code") => {}
+        None | Some("") => return Err(back("invalid_request", "response_type is required and must be code.")),
+        Some(_) => return Err(back("unsupported_response_type", "Only response_type=code is supported.")),
+    }
+    match request.provider.as_deref() {
+        None | Some("") | Some("authkit") => {}
+        Some(other) => {
+            return Err(back(
+                "invalid_request",
+                &format!("The provider {other} is not configured; use provider=authkit."),
+            ));
+        }
+    }
+    if request.connection_id.as_deref().is_some_and(|c| !c.is_empty()) {
+        return Err(back("invalid_request", "No SSO connection is configured; use provider=authkit."));
+    }
+    let code_challenge = match (request.code_challenge.as_deref(), request.code_challenge_method.as_deref()) {
+        (None | Some(""), None | Some("")) => None,
+        (Some(challenge), Some("S256")) => {
+            let well_formed = (43..=128).contains(&challenge.len())
+                && challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if !well_formed {
+                return Err(back(
+                    "invalid_request",
+                    "code_challenge must be a base64url SHA-256 digest (43 characters).",
+                ));
+            }
+            Some(challenge.to_owned())
+        }
+        (Some(_), _) => return Err(back("invalid_request", "code_challenge_method must be S256.")),
+        (None, Some(_)) => return Err(back("invalid_request", "code_challenge_method needs a code_challenge.")),
+    };
+    match request.prompt.as_deref() {
+        None | Some("") | Some("login") | Some("consent") | Some("select_account") => {}
+        // Portico keeps no browser sign-in between flows, so it can never answer without asking.
+        Some("none") => return Err(back("login_required", "The user must sign in.")),
+        Some(other) => return Err(back("invalid_request", &format!("prompt={other} is not supported."))),
+    }
+    if let Some(max_age) = request.max_age.as_deref().filter(|m| !m.is_empty())
+        && max_age.parse::<u64>().is_err()
+    {
+        return Err(back("invalid_request", "max_age must be a number of seconds."));
+    }
+    let first_page = match request.screen_hint.as_deref() {
+        None | Some("") | Some("sign-in") => FirstPage::SignIn,
+        Some("sign-up") => FirstPage::SignUp,
+        Some(other) => return Err(back("invalid_request", &format!("screen_hint={other} is not sign-in or sign-up."))),
+    };
+    let organization_hint = match request.organization_id.as_deref().filter(|o| !o.is_empty()) {
+        Some(text) => Some(
+            OrganizationId::parse(text)
+                .ok_or_else(|| back("invalid_request", &format!("organization_id {text} is not an organization id.")))?
+                .to_string(),
+        ),
+        None => None,
+    };
+    let (invitation, first_page) = match request.invitation_token.as_deref().filter(|t| !t.is_empty()) {
+        Some(token) => {
+            let invitation = crate::invitations::pending_by_token(app, token).await.map_err(|e| match e {
+                Error::Auth(auth) => page("invitation_invalid", auth.to_string()),
+                other => page("internal", other.to_string()),
+            })?;
+            (Some(invitation), FirstPage::Invitation)
+        }
+        None => (None, first_page),
+    };
+    let login_hint = match &invitation {
+        Some(invitation) => Some(invitation.email.as_str().to_owned()),
+        None => request
+            .login_hint
+            .as_deref()
+            .and_then(|hint| Email::parse("login_hint", hint).ok())
+            .map(|e| e.as_str().to_owned()),
+    };
+    let cookie = codes::new_token().map_err(|e| page("internal", e.to_string()))?;
+    let now = app.now();
+    let flow = SignInFlow {
+        id: app.ids.next_ulid(now).to_string(),
+        client_id: client_id.to_string(),
+        redirect_uri: redirect_uri.to_owned(),
+        state,
+        code_challenge,
+        organization_hint: invitation
+            .as_ref()
+            .and_then(|i| i.organization_id.as_ref().map(ToString::to_string))
+            .or(organization_hint),
+        invitation_id: invitation.as_ref().map(|i| i.id.to_string()),
+        email: login_hint,
+        user_id: None,
+        auth_method: None,
+        email_verification_id: None,
+        created_at: now.unix_ms(),
+        updated_at: now.unix_ms(),
+        expires_at: now.plus_ms(FLOW_TTL_MS).unix_ms(),
+    };
+    let stored = async {
+        let mut tx = app.db.begin().await?;
+        portico_store::sign_in_flows::insert(tx.conn(), &flow, &portico_crypto::secret::sha256_hex(&cookie)).await?;
+        tx.commit().await?;
+        Ok::<_, Error>(())
+    };
+    stored.await.map_err(|e| page("internal", e.to_string()))?;
+    Ok(Started { cookie, flow, first_page })
+}
+
+/// Starts a flow from an invitation link: towards the environment's default redirect URI (the
+/// first redirect URI of the oldest client that has one), as if the app had sent the browser to
+/// `/authorize` with the invitation token.
+pub async fn begin_for_invitation(app: &App, token: &str) -> std::result::Result<Started, AuthorizeError> {
+    let page = |code: &'static str, message: String| AuthorizeError::Page { code, message };
+    let clients = crate::clients::list(app).await.map_err(|e| page("internal", e.to_string()))?;
+    let Some((client, redirect_uri)) =
+        clients.iter().find_map(|c| c.redirect_uris.first().map(|uri| (c.id.to_string(), uri.clone())))
+    else {
+        return Err(page("invalid_redirect_uri", "No client has a redirect URI to return to after accepting.".into()));
+    };
+    begin(
+        app,
+        AuthorizeRequest {
+            client_id: Some(client),
+            redirect_uri: Some(redirect_uri),
+            response_type: Some("code".into()),
+            invitation_token: Some(token.to_owned()),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// The live flow behind a browser's cookie.
+pub async fn find(app: &App, cookie: &str) -> Result<Option<SignInFlow>> {
+    let mut reader = app.db.read().await?;
+    Ok(portico_store::sign_in_flows::find_by_cookie(
+        reader.conn(),
+        &portico_crypto::secret::sha256_hex(cookie),
+        app.now(),
+    )
+    .await?)
+}
+
+async fn save(app: &App, flow: &mut SignInFlow) -> Result<()> {
+    flow.updated_at = app.now().unix_ms();
+    let mut tx = app.db.begin().await?;
+    portico_store::sign_in_flows::save_progress(tx.conn(), flow).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Email-first sign-in: remembers the address for the next page. Says nothing about whether an
+/// account exists.
+pub async fn submit_email(app: &App, flow: &mut SignInFlow, email: &str) -> Result<()> {
+    let email = Email::parse("email", email).map_err(|e| Error::Invalid(e.into()))?;
+    flow.email = Some(email.as_str().to_owned());
+    flow.user_id = None;
+    save(app, flow).await
+}
+
+pub async fn sign_in_with_password(app: &App, flow: &mut SignInFlow, password: &str, origin: &Origin) -> Result<Next> {
+    let email =
+        flow.email.clone().ok_or_else(|| Error::invalid("email", "email_required", "Enter your email first."))?;
+    let user = crate::authenticate::verify_password(app, &email, password, origin).await?;
+    proceed(app, flow, user, AuthMethod::Password, origin).await
+}
+
+/// Sends a sign-in code to the flow's address (creating the account if there is none: the code
+/// proves the address either way).
+pub async fn send_magic_code(app: &App, flow: &mut SignInFlow, lang: &str, origin: &Origin) -> Result<()> {
+    let email =
+        flow.email.clone().ok_or_else(|| Error::invalid("email", "email_required", "Enter your email first."))?;
+    crate::magic_auth::create(app, &email, Some(lang), origin).await.map(|_| ())
+}
+
+pub async fn sign_in_with_code(app: &App, flow: &mut SignInFlow, code: &str, origin: &Origin) -> Result<Next> {
+    let email =
+        flow.email.clone().ok_or_else(|| Error::invalid("email", "email_required", "Enter your email first."))?;
+    let user = crate::magic_auth::redeem(app, &email, code, origin).await?;
+    proceed(app, flow, user, AuthMethod::MagicCode, origin).await
+}
+
+/// What the sign-up form sends.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct SignUp {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub password: Option<String>,
+}
+
+/// Creates an account and asks for its email to be verified. When the address already has an
+/// account, that account's owner gets an email saying so, and this page carries on exactly as
+/// for a new address (same next page, a comparable Argon2id cost): nobody learns which
+/// addresses are registered.
+pub async fn sign_up(app: &App, flow: &mut SignInFlow, form: SignUp, lang: &str, origin: &Origin) -> Result<Next> {
+    let password = form.password.clone().unwrap_or_default();
+    let email_text = form.email.clone().unwrap_or_default();
+    let mut checker = portico_domain::validation::Checker::new();
+    let email = checker.check(Email::parse("email", &email_text));
+    checker.check(portico_domain::password::check_new_password("password", &password, Some(&email_text)));
+    checker.finish()?;
+    let email = email.ok_or_else(|| Error::Internal("validated fields missing".into()))?;
+    codes::limit_sends(app, email.as_str(), origin.ip_address.as_deref()).await?;
+    let mut reader = app.db.read().await?;
+    let existing = portico_store::users::get_by_email(reader.conn(), &email).await?;
+    drop(reader);
+    flow.email = Some(email.as_str().to_owned());
+    if existing.is_some() {
+        // Spend what creating the account would have spent, then tell the owner.
+        app.passwords.hash(password).await?;
+        let sign_in_url = format!("{}/sign-in", app.public_url());
+        let mut tx = app.db.begin().await?;
+        crate::mail::enqueue(
+            app,
+            tx.conn(),
+            email.as_str(),
+            lang,
+            &crate::mail::Content::AlreadyRegistered { sign_in_url: &sign_in_url },
+        )
+        .await?;
+        tx.commit().await?;
+        flow.user_id = None;
+        flow.email_verification_id = None;
+        save(app, flow).await?;
+        return Ok(Next::VerifyEmail);
+    }
+    let invited_here = match &flow.invitation_id {
+        Some(id) => crate::invitations::get(app, id).await.is_ok_and(|i| i.email == email),
+        None => false,
+    };
+    let input = crate::input::CreateUser {
+        email: Some(email.as_str().to_owned()),
+        password: Some(password),
+        first_name: form.first_name.filter(|n| !n.trim().is_empty()),
+        last_name: form.last_name.filter(|n| !n.trim().is_empty()),
+        // Following the invitation link proved the address.
+        email_verified: Some(invited_here),
+        ..Default::default()
+    };
+    let user = crate::users::create(app, input).await?;
+    proceed(app, flow, user, AuthMethod::Password, origin).await
+}
+
+pub async fn verify_email(app: &App, flow: &mut SignInFlow, code: &str, origin: &Origin) -> Result<Next> {
+    let invalid = || Error::Auth(AuthError::OneTimeCode(portico_domain::one_time_code::CodeRefusal::Invalid));
+    let Some(user_id) = flow.user() else { return Err(invalid()) };
+    let mut reader = app.db.read().await?;
+    let user = portico_store::users::get(reader.conn(), &user_id).await?.ok_or_else(invalid)?;
+    drop(reader);
+    let user = crate::email_verification::redeem(app, user, code, origin.ip_address.as_deref()).await?;
+    let method = flow.auth_method.as_deref().and_then(AuthMethod::parse_session_name).unwrap_or(AuthMethod::Password);
+    proceed(app, flow, user, method, origin).await
+}
+
+/// Sends a new verification code for the flow's user (the "send again" link).
+pub async fn resend_verification(app: &App, flow: &mut SignInFlow, lang: &str, origin: &Origin) -> Result<()> {
+    let Some(user_id) = flow.user() else {
+        // A sign-up for a taken address: nothing to resend, and nothing to reveal.
+        return Ok(());
+    };
+    let user = crate::users::get(app, user_id.as_str()).await?;
+    codes::limit_sends(app, user.email.as_str(), origin.ip_address.as_deref()).await?;
+    let mut tx = app.db.begin().await?;
+    let id = crate::email_verification::issue(app, tx.conn(), &user, Some(lang)).await?;
+    tx.commit().await?;
+    flow.email_verification_id = Some(id.to_string());
+    save(app, flow).await
+}
+
+/// After the user proved who they are: verification, invitation, organization, code.
+async fn proceed(app: &App, flow: &mut SignInFlow, user: User, method: AuthMethod, origin: &Origin) -> Result<Next> {
+    flow.user_id = Some(user.id.to_string());
+    flow.auth_method = Some(method.session_name().to_owned());
+    let preferred = flow.organization_hint.clone().map(OrganizationId::from_trusted);
+    // Verification comes before the invitation: an unproven address must not join anything.
+    let resolution = resolve(app, &user, None).await?;
+    if let Resolution::VerifyEmail { email_verification_id } = resolution {
+        flow.email_verification_id = Some(email_verification_id);
+        save(app, flow).await?;
+        return Ok(Next::VerifyEmail);
+    }
+    if let Some(invitation_id) = flow.invitation_id.clone() {
+        crate::invitations::accept_for(app, &invitation_id, &user).await?;
+        flow.invitation_id = None;
+    }
+    match resolve(app, &user, preferred.as_ref()).await? {
+        Resolution::Organization(organization) => finish(app, flow, &user.id, organization, origin).await,
+        Resolution::Choose(_) => {
+            save(app, flow).await?;
+            Ok(Next::ChooseOrganization)
+        }
+        Resolution::VerifyEmail { .. } => Ok(Next::VerifyEmail),
+    }
+}
+
+/// The organizations the flow's user can choose from: (id, name, role slug).
+pub async fn choices(app: &App, flow: &SignInFlow) -> Result<Vec<(OrganizationId, String, String)>> {
+    let Some(user) = flow.user() else { return Ok(Vec::new()) };
+    let mut reader = app.db.read().await?;
+    let organizations = portico_store::memberships::active_for_user(reader.conn(), &user).await?;
+    let mut out = Vec::with_capacity(organizations.len());
+    for (id, name) in organizations {
+        let role = match portico_store::memberships::find_state(reader.conn(), &user, &id).await? {
+            Some(state) => portico_store::memberships::get(reader.conn(), &state.id).await?.map(|m| m.role.slug),
+            None => None,
+        };
+        out.push((id, name, role.unwrap_or_default()));
+    }
+    Ok(out)
+}
+
+pub async fn choose_organization(
+    app: &App,
+    flow: &mut SignInFlow,
+    organization: &str,
+    origin: &Origin,
+) -> Result<Next> {
+    let user = flow.user().ok_or_else(|| Error::invalid("organization_id", "not_signed_in", "Sign in first."))?;
+    let refused =
+        || Error::invalid("organization_id", "organization_not_available", "Choose one of your organizations.");
+    let organization = OrganizationId::parse(organization).ok_or_else(refused)?;
+    let mut reader = app.db.read().await?;
+    let member = portico_store::memberships::find_state(reader.conn(), &user, &organization)
+        .await?
+        .is_some_and(|m| m.status == portico_domain::membership::MembershipStatus::Active);
+    drop(reader);
+    if !member {
+        return Err(refused());
+    }
+    finish(app, flow, &user, Some(organization), origin).await
+}
+
+/// Issues the authorization code and ends the flow.
+async fn finish(
+    app: &App,
+    flow: &mut SignInFlow,
+    user: &UserId,
+    organization: Option<OrganizationId>,
+    origin: &Origin,
+) -> Result<Next> {
+    let code = codes::new_token()?;
+    let now = app.now();
+    let record = AuthorizationCode {
+        id: app.ids.next_ulid(now).to_string(),
+        client_id: flow.client_id.clone(),
+        redirect_uri: flow.redirect_uri.clone(),
+        code_challenge: flow.code_challenge.clone(),
+        user_id: user.to_string(),
+        organization_id: organization.map(|o| o.to_string()),
+        invitation_id: None,
+        auth_method: flow.auth_method.clone().unwrap_or_else(|| AuthMethod::Password.session_name().to_owned()),
+        ip_address: origin.ip_address.clone(),
+        user_agent: origin.user_agent.clone(),
+        created_at: now.unix_ms(),
+        expires_at: now.plus_ms(CODE_TTL_MS).unix_ms(),
+        used_at: None,
+        session_id: None,
+    };
+    let mut tx = app.db.begin().await?;
+    portico_store::authorization_codes::insert(tx.conn(), &record, &portico_crypto::secret::sha256_hex(&code)).await?;
+    portico_store::sign_in_flows::delete(tx.conn(), &flow.id).await?;
+    tx.commit().await?;
+    let mut pairs = vec![("code", code.as_str())];
+    if let Some(state) = flow.state.as_deref() {
+        pairs.push(("state", state));
+    }
+    Ok(Next::Redirect(append_query(&flow.redirect_uri, &pairs)))
+}
+
+/// A replayed code: revoke the session its first exchange issued (RFC 9700 §4.5.3 / RFC 6749 §4.1.2).
+pub(crate) async fn revoke_replayed(app: &App, code: &AuthorizationCode) -> Result<()> {
+    if let Some(session) = &code.session_id {
+        match crate::sessions::revoke_with_reason(app, session, "authorization_code_replayed").await {
+            Ok(_) | Err(Error::NotFound { .. }) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(())
+}
+
+/// A fresh random token for browser cookies (CSRF).
+pub fn new_browser_token() -> Result<String> {
+    codes::new_token()
+}
+
+/// Compares two tokens in constant time.
+pub fn tokens_match(presented: &str, expected: &str) -> bool {
+    portico_crypto::secret::constant_time_eq(presented, expected)
+}

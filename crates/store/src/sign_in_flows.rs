@@ -1,0 +1,102 @@
+//! Sign-in flows: one browser's progress through the hosted pages, from `/authorize` to the
+//! redirect back with a code. Held in the database so that any node can serve the next page; the
+//! browser holds only a random cookie, stored here as its SHA-256.
+
+use crate::db::{Conn, execute, fetch_optional};
+use crate::error::Result;
+use crate::page::values;
+use portico_domain::{Timestamp, UserId};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SignInFlow {
+    pub id: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub state: Option<String>,
+    pub code_challenge: Option<String>,
+    pub organization_hint: Option<String>,
+    pub invitation_id: Option<String>,
+    /// The address the person typed, kept between the email and the password pages.
+    pub email: Option<String>,
+    /// Set once the person proved who they are.
+    pub user_id: Option<String>,
+    pub auth_method: Option<String>,
+    /// The verification code sent when a sign-in needs the email proved first.
+    pub email_verification_id: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub expires_at: i64,
+}
+
+impl SignInFlow {
+    pub fn user(&self) -> Option<UserId> {
+        self.user_id.clone().map(UserId::from_trusted)
+    }
+}
+
+const COLUMNS: &str = "id, client_id, redirect_uri, state, code_challenge, organization_hint, \
+    invitation_id, email, user_id, auth_method, email_verification_id, created_at, updated_at, expires_at";
+
+pub async fn insert(conn: Conn<'_>, flow: &SignInFlow, cookie_sha256: &str) -> Result<()> {
+    execute(
+        conn,
+        "INSERT INTO sign_in_flows (id, cookie_sha256, client_id, redirect_uri, state, code_challenge, \
+         organization_hint, invitation_id, email, user_id, auth_method, email_verification_id, created_at, \
+         updated_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        &values![
+            &flow.id,
+            cookie_sha256,
+            &flow.client_id,
+            &flow.redirect_uri,
+            &flow.state,
+            &flow.code_challenge,
+            &flow.organization_hint,
+            &flow.invitation_id,
+            &flow.email,
+            &flow.user_id,
+            &flow.auth_method,
+            &flow.email_verification_id,
+            flow.created_at,
+            flow.updated_at,
+            flow.expires_at
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The live flow behind a browser cookie.
+pub async fn find_by_cookie(conn: Conn<'_>, cookie_sha256: &str, now: Timestamp) -> Result<Option<SignInFlow>> {
+    let sql = format!("SELECT {COLUMNS} FROM sign_in_flows WHERE cookie_sha256 = $1 AND expires_at > $2");
+    fetch_optional(conn, &sql, &values![cookie_sha256, now]).await
+}
+
+/// Saves what the person has done so far.
+pub async fn save_progress(conn: Conn<'_>, flow: &SignInFlow) -> Result<()> {
+    execute(
+        conn,
+        "UPDATE sign_in_flows SET email = $2, user_id = $3, auth_method = $4, email_verification_id = $5, \
+         invitation_id = $6, updated_at = $7 WHERE id = $1",
+        &values![
+            &flow.id,
+            &flow.email,
+            &flow.user_id,
+            &flow.auth_method,
+            &flow.email_verification_id,
+            &flow.invitation_id,
+            flow.updated_at
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Ends a flow (it produced its code, or the browser started another).
+pub async fn delete(conn: Conn<'_>, id: &str) -> Result<()> {
+    execute(conn, "DELETE FROM sign_in_flows WHERE id = $1", &values![id]).await?;
+    Ok(())
+}
+
+pub async fn purge_expired(conn: Conn<'_>, now: Timestamp) -> Result<u64> {
+    execute(conn, "DELETE FROM sign_in_flows WHERE expires_at <= $1", &values![now]).await
+}

@@ -1,0 +1,238 @@
+//! Rendering hosted pages: the shared chrome (language, branding, CSRF token, messages) and one
+//! askama template struct per page.
+
+use super::Visitor;
+use crate::WebState;
+use askama::Template;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use portico_app::i18n::Catalog;
+
+/// What every page shows around its content.
+pub struct Chrome {
+    pub t: &'static Catalog,
+    pub lang: &'static str,
+    pub title: String,
+    pub product: String,
+    pub logo_url: Option<String>,
+    pub csrf: String,
+    /// (code, name, link to this page in that language, whether it is the current one)
+    pub languages: Vec<(&'static str, &'static str, String, bool)>,
+    pub errors: Vec<String>,
+    pub notice: Option<String>,
+    pub asset_version: &'static str,
+    pub theme_version: String,
+}
+
+impl Chrome {
+    pub fn new(state: &WebState, visitor: &Visitor, title_key: &str) -> Self {
+        let branding = &state.app.settings.branding;
+        let t = visitor.t;
+        Chrome {
+            t,
+            lang: t.lang,
+            title: t.format(title_key, &[("product", &branding.product_name)]),
+            product: branding.product_name.clone(),
+            logo_url: branding.logo_url.clone(),
+            csrf: visitor.csrf.clone(),
+            languages: portico_app::i18n::LANGUAGES
+                .iter()
+                .map(|(code, name, _)| (*code, *name, visitor.path_in(code), *code == t.lang))
+                .collect(),
+            errors: Vec::new(),
+            notice: None,
+            asset_version: super::assets::CSS_VERSION,
+            theme_version: super::assets::theme_version(state),
+        }
+    }
+
+    pub fn with_title(mut self, title: String) -> Self {
+        self.title = title;
+        self
+    }
+}
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+pub struct SignInPage {
+    pub chrome: Chrome,
+    pub email: String,
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+pub struct PasswordPage {
+    pub chrome: Chrome,
+    pub email: String,
+    pub subtitle: String,
+}
+
+#[derive(Template)]
+#[template(path = "code.html")]
+pub struct CodePage {
+    pub chrome: Chrome,
+    pub subtitle: String,
+    pub action: &'static str,
+    pub resend_action: &'static str,
+    pub submit: String,
+}
+
+#[derive(Template)]
+#[template(path = "sign_up.html")]
+pub struct SignUpPage {
+    pub chrome: Chrome,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub email_locked: bool,
+    pub invalid_email: bool,
+    pub invalid_password: bool,
+}
+
+pub struct Choice {
+    pub id: String,
+    pub name: String,
+    pub initial: String,
+    pub role: String,
+    pub last_used: bool,
+}
+
+#[derive(Template)]
+#[template(path = "organizations.html")]
+pub struct OrganizationsPage {
+    pub chrome: Chrome,
+    pub choices: Vec<Choice>,
+}
+
+#[derive(Template)]
+#[template(path = "forgot_password.html")]
+pub struct ForgotPasswordPage {
+    pub chrome: Chrome,
+    pub email: String,
+}
+
+#[derive(Template)]
+#[template(path = "reset_password.html")]
+pub struct ResetPasswordPage {
+    pub chrome: Chrome,
+    pub token: String,
+}
+
+#[derive(Template)]
+#[template(path = "invitation.html")]
+pub struct InvitationPage {
+    pub chrome: Chrome,
+    pub subtitle: String,
+}
+
+/// A page that only says something: signed out, email sent, an error.
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub chrome: Chrome,
+    pub paragraphs: Vec<String>,
+    pub error_code: Option<String>,
+    pub link: Option<(String, String)>,
+}
+
+/// Renders a template into a response with the hosted pages' headers.
+pub fn render(status: StatusCode, visitor: &Visitor, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => {
+            let mut response = (status, html).into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+            visitor.decorate(headers);
+            response
+        }
+        Err(error) => {
+            tracing::error!(%error, "rendering a hosted page failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Portico could not render this page.").into_response()
+        }
+    }
+}
+
+/// The error page, for a problem the person cannot fix on this page. Never redirects.
+pub fn error_page(state: &WebState, visitor: &Visitor, status: StatusCode, code: &str) -> Response {
+    let chrome = Chrome::new(state, visitor, "errors.title");
+    let key = format!("errors.{code}");
+    let message = visitor.t.get(&key);
+    let message = if message == key { visitor.t.get("errors.internal").to_owned() } else { message.to_owned() };
+    render(
+        status,
+        visitor,
+        &MessagePage { chrome, paragraphs: vec![message], error_code: Some(code.to_owned()), link: None },
+    )
+}
+
+/// An app error in words for the person at the form.
+pub struct Explained {
+    pub status: StatusCode,
+    pub messages: Vec<String>,
+    pub retry_after: Option<u64>,
+    /// Which fields were refused, to mark them invalid.
+    pub fields: Vec<String>,
+}
+
+pub fn explain(t: &Catalog, error: &portico_app::Error) -> Explained {
+    use portico_app::{AuthError, Error};
+    let keyed = |code: &str, fallback: &str| {
+        let key = format!("errors.{code}");
+        let text = t.get(&key);
+        if text == key { fallback.to_owned() } else { text.to_owned() }
+    };
+    let simple = |status, code: &str| Explained {
+        status,
+        messages: vec![keyed(code, t.get("errors.internal"))],
+        retry_after: None,
+        fields: Vec::new(),
+    };
+    match error {
+        Error::Invalid(invalid) => Explained {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            messages: invalid
+                .0
+                .iter()
+                .map(|e| {
+                    let code = if e.code == "email_required" { "email_invalid" } else { e.code.as_str() };
+                    keyed(code, &e.message)
+                })
+                .collect(),
+            retry_after: None,
+            fields: invalid.0.iter().map(|e| e.field.clone()).collect(),
+        },
+        Error::Auth(AuthError::InvalidCredentials) => simple(StatusCode::BAD_REQUEST, "invalid_credentials"),
+        Error::Auth(AuthError::OneTimeCode(refusal)) => simple(StatusCode::BAD_REQUEST, refusal.code()),
+        Error::Auth(AuthError::InvitationInvalid(message)) => {
+            let code = if message.contains("another email") { "invitation_wrong_email" } else { "invitation_invalid" };
+            simple(StatusCode::BAD_REQUEST, code)
+        }
+        Error::RateLimited { retry_after_seconds, .. } => Explained {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            messages: vec![t.get("errors.rate_limited").to_owned()],
+            retry_after: Some(*retry_after_seconds),
+            fields: Vec::new(),
+        },
+        Error::BadRequest { message, .. } => Explained {
+            status: StatusCode::BAD_REQUEST,
+            messages: vec![message.clone()],
+            retry_after: None,
+            fields: Vec::new(),
+        },
+        other => {
+            tracing::error!(error = %other, "a hosted page failed");
+            simple(StatusCode::INTERNAL_SERVER_ERROR, "internal")
+        }
+    }
+}
+
+/// Renders a form page again with the error explained (and `Retry-After` when rate-limited).
+pub fn refused(visitor: &Visitor, explained: &Explained, page: &impl Template) -> Response {
+    let mut response = render(explained.status, visitor, page);
+    if let Some(seconds) = explained.retry_after
+        && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
