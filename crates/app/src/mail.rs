@@ -82,6 +82,8 @@ impl Mailer for SmtpMailer {
             .from(self.from.clone())
             .to(to)
             .subject(subject)
+            .message_id(None)
+            .date_now()
             .multipart(MultiPart::alternative_plain_html(body.text.clone(), body.html.clone()))
             .map_err(|e| e.to_string())?;
         self.transport.send(message).await.map(|_| ()).map_err(|e| e.to_string())
@@ -130,7 +132,9 @@ pub enum Content<'a> {
 pub fn render(content: &Content<'_>, t: &Catalog, branding: &Branding) -> Result<(String, EmailBody)> {
     let product = branding.product_name.as_str();
     let p = |key: &str| t.format(key, &[("product", product)]);
-    let (kind, paragraphs, code, action): (&str, Vec<String>, Option<&str>, Option<(String, &str)>) = match content {
+    // (message key, paragraphs, the code shown large, the button's label and link)
+    type Parts<'c> = (&'static str, Vec<String>, Option<&'c str>, Option<(String, &'c str)>);
+    let (kind, paragraphs, code, action): Parts<'_> = match content {
         Content::VerificationCode { code } => ("verify", vec![p("email.verify.intro")], Some(code), None),
         Content::MagicCode { code } => ("magic", vec![p("email.magic.intro")], Some(code), None),
         Content::PasswordReset { url } => {

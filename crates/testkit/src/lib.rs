@@ -3,6 +3,8 @@
 //! Test harness: a real Portico (the same router the binary serves) on 127.0.0.1:0, over a
 //! temporary SQLite file, or over a fresh schema of the PostgreSQL named by `TEST_DATABASE_URL`.
 
+pub mod smtp;
+
 use async_trait::async_trait;
 use portico_app::dns::{DnsError, DnsResolver};
 use portico_app::ports::{Clock, SystemClock};
@@ -105,22 +107,41 @@ impl TestApp {
     }
 
     pub async fn spawn_with(settings: AppSettings, clock: Arc<dyn Clock>) -> TestApp {
+        TestApp::spawn_with_mailer(settings, clock, None).await
+    }
+
+    /// As `spawn_with`, delivering email through `mailer` instead of the dev mailbox.
+    pub async fn spawn_with_mailer(
+        settings: AppSettings,
+        clock: Arc<dyn Clock>,
+        mailer: Option<Arc<dyn portico_app::mail::Mailer>>,
+    ) -> TestApp {
         let test_db = TestDb::new().await;
         let dns = Arc::new(StaticDns::default());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        let base_url = format!("http://{address}");
+        // Links in emails and the tokens' issuer name this server, as `public_url` does in production.
+        let settings = AppSettings { issuer: base_url.clone(), ..settings };
         let app = App::new(test_db.db.clone(), clock, dns.clone(), settings);
+        let app = match mailer {
+            Some(mailer) => app.with_mailer(mailer),
+            None => app,
+        };
         let created = portico_app::bootstrap::bootstrap_if_fresh(&app, &["http://localhost:3000/callback".to_owned()])
             .await
             .expect("bootstrap")
             .expect("a fresh environment");
         portico_app::keys::ensure_signing_key(&app).await.expect("a signing key");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let address = listener.local_addr().expect("address");
-        let base_url = format!("http://{address}");
         let state = portico_web::WebState::new(app.clone(), None, true, base_url.clone());
         let router = portico_web::router(state);
+        let outbox = app.clone();
         let server = tokio::spawn(async move {
             let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+            // The outbox worker runs beside the server, as in `portico serve`.
+            let worker = tokio::spawn(portico_app::mail::run_outbox_worker(outbox));
             let _ = axum::serve(listener, service).await;
+            worker.abort();
         });
         TestApp {
             base_url,
@@ -197,6 +218,157 @@ impl TestApp {
         let response = self.get("/events?limit=100&order=asc").await;
         response.body["data"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap().to_owned()).collect()
     }
+}
+
+impl TestApp {
+    /// A browser: its own cookies, no automatic redirects.
+    pub fn browser(&self) -> Browser {
+        Browser::new(&self.base_url)
+    }
+
+    /// The newest email to `to` in the dev mailbox, waiting for the outbox worker to deliver it.
+    /// `after` skips messages already seen (their ids).
+    pub async fn mail_to(&self, to: &str, seen: &[String]) -> MailboxMessage {
+        for _ in 0..100 {
+            let response = self.raw(Method::GET, "/_dev/mail.json").send().await.expect("mailbox");
+            let entries: Value = response.json().await.expect("mailbox JSON");
+            if let Some(entry) =
+                entries.as_array().into_iter().flatten().find(|e| {
+                    e["to"] == to && e["status"] == "delivered" && !seen.iter().any(|id| e["id"] == id.as_str())
+                })
+            {
+                return MailboxMessage {
+                    id: entry["id"].as_str().unwrap_or_default().to_owned(),
+                    subject: entry["subject"].as_str().unwrap_or_default().to_owned(),
+                    text: entry["text"].as_str().unwrap_or_default().to_owned(),
+                    html: entry["html"].as_str().unwrap_or_default().to_owned(),
+                };
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("no email to {to} arrived");
+    }
+}
+
+/// An email read from the dev mailbox.
+#[derive(Debug, Clone)]
+pub struct MailboxMessage {
+    pub id: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl MailboxMessage {
+    /// The six-digit code in the message.
+    pub fn code(&self) -> String {
+        self.text
+            .split(|c: char| !c.is_ascii_digit())
+            .find(|word| word.len() == 6)
+            .unwrap_or_else(|| panic!("no code in {}", self.text))
+            .to_owned()
+    }
+
+    /// The first link to Portico or an app in the text part.
+    pub fn link(&self) -> String {
+        self.text
+            .split_whitespace()
+            .find(|word| word.starts_with("http://") || word.starts_with("https://"))
+            .unwrap_or_else(|| panic!("no link in {}", self.text))
+            .to_owned()
+    }
+}
+
+/// A browser for the hosted pages: keeps cookies, does not follow redirects, and fills in the
+/// CSRF token of forms it posts, as a person's browser would.
+pub struct Browser {
+    base_url: String,
+    http: reqwest::Client,
+    pub cookies: std::collections::BTreeMap<String, String>,
+}
+
+/// What a page answered.
+#[derive(Debug)]
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub headers: reqwest::header::HeaderMap,
+    pub html: String,
+}
+
+impl Browser {
+    fn new(base_url: &str) -> Browser {
+        Browser {
+            base_url: base_url.to_owned(),
+            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+            cookies: Default::default(),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        if path.starts_with("http") { path.to_owned() } else { format!("{}{}", self.base_url, path) }
+    }
+
+    async fn send(&mut self, builder: reqwest::RequestBuilder) -> Page {
+        let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+        let builder = if cookie.is_empty() { builder } else { builder.header("cookie", cookie) };
+        let response = builder.send().await.expect("request");
+        for value in response.headers().get_all("set-cookie") {
+            let text = value.to_str().unwrap_or_default();
+            if let Some((name, rest)) =
+                text.split(';').next().and_then(|pair| pair.split_once('=')).map(|(n, v)| (n.to_owned(), v.to_owned()))
+            {
+                if text.contains("Max-Age=0") {
+                    self.cookies.remove(&name);
+                } else {
+                    self.cookies.insert(name, rest);
+                }
+            }
+        }
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let location = headers.get("location").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let html = response.text().await.expect("body");
+        Page { status, location, headers, html }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        let builder = self.http.get(self.url(path)).header("sec-fetch-site", "none");
+        self.send(builder).await
+    }
+
+    /// Posts a form from one of Portico's own pages (same origin), with this browser's CSRF token.
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let csrf = self.cookies.get("portico_csrf").cloned().unwrap_or_default();
+        let mut pairs: Vec<(&str, &str)> = vec![("csrf_token", csrf.as_str())];
+        pairs.extend_from_slice(fields);
+        self.post_raw(path, &pairs, "same-origin").await
+    }
+
+    /// Posts exactly these fields, claiming `fetch_site` as `Sec-Fetch-Site`.
+    pub async fn post_raw(&mut self, path: &str, pairs: &[(&str, &str)], fetch_site: &str) -> Page {
+        let body = form_urlencoded(pairs);
+        let builder = self
+            .http
+            .post(self.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", fetch_site)
+            .body(body);
+        self.send(builder).await
+    }
+}
+
+fn form_urlencoded(pairs: &[(&str, &str)]) -> String {
+    pairs.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => char::from(b).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// Runs futures concurrently on the current task and collects their outputs in order, so tests

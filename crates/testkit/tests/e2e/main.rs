@@ -4,8 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
 mod authenticate;
+mod email;
 mod errors;
 mod events;
+mod hosted;
 mod idempotency;
 mod memberships;
 mod ops;

@@ -191,8 +191,8 @@ impl Visitor {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
         headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-        // Reset and invitation links carry secrets in the URL: never pass them on as a referrer.
-        headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+        // Reset and invitation links carry secrets in the URL: never pass them to another site.
+        headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
