@@ -9,9 +9,17 @@
 #               A uniquely named database is created for the run and dropped
 #               afterwards. Without it the server uses embedded SQLite.
 #
-# Installs nothing: run compat/setup.sh first.
+# Installs nothing: run compat/setup.sh first. The browser tests also need
+# Chromium at /usr/bin/chromium (or $CHROMIUM_PATH).
 # Environment knobs: COMPAT_KEEP=1 keeps the temporary data dir (and its
-# server.log); COMPAT_NODE_ONLY=1 / COMPAT_PYTHON_ONLY=1 run one half.
+# server.log); COMPAT_NODE_ONLY=1 / COMPAT_PYTHON_ONLY=1 run one SDK half;
+# COMPAT_NO_BROWSER=1 skips the browser tests, COMPAT_BROWSER_ONLY=1 runs
+# only them.
+#
+# The server runs in dev mode (its dev mailbox at /_dev/mail.json is what the
+# browser tests read e-mailed codes from), and the bootstrap client also
+# allows the redirect URIs in BROWSER_REDIRECT_URIS below: the example apps
+# and browser tests listen on those fixed 127.0.0.1 ports.
 set -euo pipefail
 
 if [[ $# -lt 1 || $# -gt 2 ]]; then
@@ -32,6 +40,29 @@ if [[ ! -d "$COMPAT/node_modules/workos-v11" || ! -x "$COMPAT/.venv/bin/pytest" 
   echo "compat: dependencies missing, run compat/setup.sh first" >&2
   exit 2
 fi
+RUN_SDK=1
+RUN_BROWSER=1
+if [[ "${COMPAT_BROWSER_ONLY:-}" == 1 ]]; then RUN_SDK=0; fi
+if [[ "${COMPAT_NO_BROWSER:-}" == 1 ]]; then RUN_BROWSER=0; fi
+if [[ "$RUN_BROWSER" == 1 ]]; then
+  if [[ ! -d "$COMPAT/node_modules/playwright-core" ]]; then
+    echo "compat: playwright-core missing, run compat/setup.sh first" >&2
+    exit 2
+  fi
+  CHROMIUM="${CHROMIUM_PATH:-/usr/bin/chromium}"
+  if [[ ! -x "$CHROMIUM" ]]; then
+    echo "compat: no Chromium at $CHROMIUM; install Debian's chromium package (apt-get install chromium)," >&2
+    echo "compat: set CHROMIUM_PATH, or skip the browser tests with COMPAT_NO_BROWSER=1" >&2
+    exit 2
+  fi
+fi
+
+# Redirect URIs the example apps (examples/) and the browser tests use.
+BROWSER_REDIRECT_URIS=(
+  http://127.0.0.1:3917/callback
+  http://127.0.0.1:3918/callback
+  http://127.0.0.1:3919/callback
+)
 
 DATA_DIR="$(mktemp -d "${TMPDIR:-/tmp}/portico-compat.XXXXXX")"
 LOG="$DATA_DIR/server.log"
@@ -84,7 +115,7 @@ else
 fi
 
 # --- bootstrap -------------------------------------------------------------
-BOOT_OUT="$("$BIN" bootstrap --json --data-dir "$DATA_DIR" "${DB_ARGS[@]}")"
+BOOT_OUT="$("$BIN" bootstrap --json --mode dev --data-dir "$DATA_DIR" "${DB_ARGS[@]}")"
 read -r API_KEY CLIENT_ID < <(python3 -c '
 import json, sys
 for line in reversed(sys.stdin.read().splitlines()):
@@ -97,9 +128,18 @@ else:
     sys.exit("no JSON line in bootstrap output")
 ' <<<"$BOOT_OUT") || { echo "compat: bootstrap printed no usable JSON:"; echo "$BOOT_OUT"; exit 1; }
 
+# Keep the bootstrap redirect URI (the SDK tests use its origin) and add ours.
+ADD_URIS=()
+for uri in "${BROWSER_REDIRECT_URIS[@]}"; do ADD_URIS+=(--add-redirect-uri "$uri"); done
+"$BIN" clients update "$CLIENT_ID" "${ADD_URIS[@]}" --mode dev --data-dir "$DATA_DIR" "${DB_ARGS[@]}" >/dev/null \
+  || { echo "compat: could not add the browser redirect URIs to $CLIENT_ID" >&2; exit 1; }
+
 # --- serve -----------------------------------------------------------------
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
-"$BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$DATA_DIR" "${DB_ARGS[@]}" >"$LOG" 2>&1 &
+# public_url on the same host the tests use, so redirects between the hosted
+# pages keep the browser on one origin (and its cookies).
+"$BIN" serve --mode dev --listen "127.0.0.1:$PORT" --public-url "http://127.0.0.1:$PORT" \
+  --data-dir "$DATA_DIR" "${DB_ARGS[@]}" >"$LOG" 2>&1 &
 SERVER_PID=$!
 
 ready=0
@@ -133,18 +173,23 @@ export PORTICO_CLIENT_ID="$CLIENT_ID"
 # --- tests -----------------------------------------------------------------
 node_rc=0
 py_rc=0
-if [[ "${COMPAT_PYTHON_ONLY:-}" != 1 ]]; then
+browser_rc=0
+if [[ "$RUN_SDK" == 1 && "${COMPAT_PYTHON_ONLY:-}" != 1 ]]; then
   echo "compat: === Node SDKs ($(cd "$COMPAT" && node -p "require('./node_modules/workos-v11/package.json').version + ', ' + require('./node_modules/workos-v10/package.json').version")) ==="
   (cd "$COMPAT" && node --test --test-reporter=spec node/*.test.mjs) || node_rc=$?
 fi
-if [[ "${COMPAT_NODE_ONLY:-}" != 1 ]]; then
+if [[ "$RUN_SDK" == 1 && "${COMPAT_NODE_ONLY:-}" != 1 ]]; then
   echo "compat: === Python SDK ==="
   (cd "$COMPAT/python" && "$COMPAT/.venv/bin/pytest" -q --tb=short -p no:cacheprovider .) || py_rc=$?
 fi
+if [[ "$RUN_BROWSER" == 1 ]]; then
+  echo "compat: === Browser ($("$CHROMIUM" --version 2>/dev/null | head -n 1), playwright-core $(cd "$COMPAT" && node -p "require('./node_modules/playwright-core/package.json').version")) ==="
+  (cd "$COMPAT" && CHROMIUM_PATH="$CHROMIUM" node --test --test-reporter=spec browser/*.test.mjs) || browser_rc=$?
+fi
 
-if [[ "$node_rc" != 0 || "$py_rc" != 0 ]]; then
-  echo "compat: FAILED (node exit $node_rc, python exit $py_rc); last server log lines:" >&2
+if [[ "$node_rc" != 0 || "$py_rc" != 0 || "$browser_rc" != 0 ]]; then
+  echo "compat: FAILED (node exit $node_rc, python exit $py_rc, browser exit $browser_rc); last server log lines:" >&2
   tail -n 40 "$LOG" >&2 || true
   exit 1
 fi
-echo "compat: all SDK compatibility tests passed"
+echo "compat: all compatibility tests passed"

@@ -1,0 +1,86 @@
+// Start one of the example apps (examples/<name>/server.mjs) for a browser
+// test, pointed at the server under test, and wait until it answers.
+//
+//   const app = await startExample('node-app', { port: 3917 });
+//   await page.goto(app.url);
+//   ...
+//   await app.stop();
+//
+// The port must be one whose /callback compat/run.sh allowed as a redirect
+// URI (3917, 3918, 3919 on 127.0.0.1). compat/setup.sh installs each
+// example's packages.
+
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { API_KEY, CLIENT_ID, PORTICO_URL, REPO_ROOT } from './browser.mjs';
+
+export const EXAMPLES_DIR = join(REPO_ROOT, 'examples');
+
+/**
+ * Spawn `node examples/<name>/server.mjs` with APP_URL=http://127.0.0.1:<port>
+ * and the PORTICO_* variables; resolves once the app has printed its URL
+ * (it does so once listening, so another process on the port cannot pass
+ * for it) and GET <url>/health answers 200.
+ * Returns `{ url, redirectUri, output(), stop() }`; `output()` is everything
+ * the app printed so far (for failure messages).
+ */
+export async function startExample(name, { port, env = {}, timeoutMs = 15_000 } = {}) {
+  if (!Number.isInteger(port)) throw new Error('startExample: give a fixed port whose /callback is an allowed redirect URI');
+  const dir = join(EXAMPLES_DIR, name);
+  const entry = join(dir, 'server.mjs');
+  if (!existsSync(entry)) throw new Error(`no example app at ${entry}`);
+  if (!existsSync(join(dir, 'node_modules'))) {
+    throw new Error(`examples/${name} has no node_modules: run compat/setup.sh (it runs npm ci there)`);
+  }
+  const url = `http://127.0.0.1:${port}`;
+  let log = '';
+  const child = spawn(process.execPath, [entry], {
+    cwd: dir,
+    env: {
+      ...process.env,
+      PORTICO_URL,
+      PORTICO_API_KEY: API_KEY,
+      PORTICO_CLIENT_ID: CLIENT_ID,
+      APP_URL: url,
+      COOKIE_PASSWORD: randomBytes(32).toString('base64url'),
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.on('data', (chunk) => (log += chunk));
+  child.stderr.on('data', (chunk) => (log += chunk));
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  let exitInfo;
+  exited.then((info) => (exitInfo = info));
+
+  const stop = async () => {
+    if (exitInfo) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (exitInfo) {
+      throw new Error(`examples/${name} exited (${exitInfo.signal || `code ${exitInfo.code}`}) before answering:\n${log}`);
+    }
+    if (log.includes(`${url}/`)) {
+      try {
+        const res = await fetch(`${url}/health`);
+        if (res.ok) break;
+      } catch {
+        // Not answering yet.
+      }
+    }
+    if (Date.now() >= deadline) {
+      await stop();
+      throw new Error(`examples/${name} did not answer on ${url} within ${timeoutMs} ms:\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { url, redirectUri: `${url}/callback`, output: () => log, stop };
+}
