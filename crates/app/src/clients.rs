@@ -112,6 +112,12 @@ pub async fn list(app: &App) -> Result<Vec<ClientRecord>> {
     Ok(portico_store::clients::list(reader.conn()).await?)
 }
 
+/// Whether browser code at `origin` (`https://app.example.com`) may call the auth-flow
+/// endpoints: it must be an allowed origin of some client, exactly.
+pub async fn is_allowed_origin(app: &App, origin: &str) -> Result<bool> {
+    Ok(list(app).await?.iter().any(|client| client.allowed_origins.iter().any(|allowed| allowed == origin)))
+}
+
 /// Whether Portico may send a browser to `url` after sign-out: it must share its origin with a
 /// redirect URI or an allowed origin of some client.
 pub async fn is_allowed_return_to(app: &App, url: &str) -> Result<bool> {

@@ -73,6 +73,7 @@ pub fn router(state: WebState) -> Router {
         .merge(ops::openapi_route(openapi))
         .fallback(middleware::unknown_route)
         .method_not_allowed_fallback(middleware::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), flow::cors::allow_client_origins))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::observe))
         .with_state(state)
 }

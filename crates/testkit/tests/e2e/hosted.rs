@@ -491,3 +491,40 @@ async fn emailed_codes_are_limited_per_address_and_guesses_per_code() {
     let exhausted = exchange(&t, grant(&magic.str("code"))).await;
     assert_eq!(exhausted.body["code"], "one_time_code_too_many_attempts", "{}", exhausted.text);
 }
+
+#[tokio::test]
+async fn browsers_may_call_the_token_endpoint_only_from_allowed_origins() {
+    let t = TestApp::spawn().await;
+    let added = portico_app::clients::update(
+        &t.app,
+        &t.client_id,
+        portico_app::clients::ClientChanges {
+            add_origins: vec!["https://app.example.com".into()],
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(added.is_ok());
+    for (origin, allowed) in [("https://app.example.com", true), ("https://evil.example.com", false)] {
+        let preflight = t
+            .raw(Method::OPTIONS, "/user_management/authenticate")
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(preflight.status(), 204);
+        assert_eq!(preflight.headers().get("access-control-allow-origin").is_some(), allowed, "{origin}");
+        let refused = t
+            .raw(Method::POST, "/user_management/authenticate")
+            .header("origin", origin)
+            .header("content-type", "application/json")
+            .body(json!({"client_id": t.client_id, "grant_type": "refresh_token", "refresh_token": "x"}).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 400);
+        let echoed = refused.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(echoed.as_deref() == Some(origin), allowed, "{origin}");
+    }
+}

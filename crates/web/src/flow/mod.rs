@@ -3,6 +3,7 @@
 //! refresh token), answering in the WorkOS auth-flow error families.
 
 pub mod authenticate;
+pub mod cors;
 pub mod error;
 pub mod jwks;
 pub mod logout;
