@@ -5,7 +5,7 @@
 //   PORTICO_URL        where Portico runs          [http://127.0.0.1:8080]
 //   PORTICO_API_KEY    sk_test_…                   (printed by `portico serve`)
 //   PORTICO_CLIENT_ID  client_…                    (printed by `portico serve`)
-//   APP_URL            where this app is reached   [http://127.0.0.1:3917]
+//   APP_URL            where this app is reached   [http://localhost:3000]
 //   COOKIE_PASSWORD    at least 32 characters; seals the session cookie
 //                      [a random one per start, with a warning]
 //
@@ -53,7 +53,7 @@ function parseUrl(name, text) {
 }
 
 const porticoUrl = parseUrl('PORTICO_URL', process.env.PORTICO_URL || 'http://127.0.0.1:8080');
-const appUrl = parseUrl('APP_URL', process.env.APP_URL || 'http://127.0.0.1:3917');
+const appUrl = parseUrl('APP_URL', process.env.APP_URL || 'http://localhost:3000');
 const APP_ORIGIN = appUrl.origin;
 const API_KEY = required('PORTICO_API_KEY');
 const CLIENT_ID = required('PORTICO_CLIENT_ID');
