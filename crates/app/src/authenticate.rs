@@ -44,6 +44,8 @@ pub struct AuthenticateRequest {
     pub code: Option<String>,
     /// The PKCE verifier for the code's challenge.
     pub code_verifier: Option<String>,
+    /// An invitation to accept with this sign-in (password and Magic Auth grants).
+    pub invitation_token: Option<String>,
     pub ip_address: Option<String>,
     pub user_agent: Option<String>,
 }
@@ -94,8 +96,13 @@ pub async fn authenticate(app: &App, request: AuthenticateRequest, origin: Origi
         GRANT_MAGIC_AUTH => {
             need_secret()?;
             let email = required(&request.email, "email")?;
+            let invitation = request.invitation_token.as_deref().filter(|t| !t.is_empty());
+            let invitation = match invitation {
+                Some(token) => Some(crate::invitations::pending_by_token(app, token).await?),
+                None => None,
+            };
             let user = crate::magic_auth::redeem(app, email, required(&request.code, "code")?, &origin).await?;
-            complete(app, user, AuthMethod::MagicCode, origin).await
+            complete_with_invitation(app, user, AuthMethod::MagicCode, origin, invitation).await
         }
         GRANT_EMAIL_VERIFICATION => {
             need_secret()?;
@@ -109,7 +116,18 @@ pub async fn authenticate(app: &App, request: AuthenticateRequest, origin: Origi
         }
         GRANT_PASSWORD => {
             need_secret()?;
-            password(app, required(&request.email, "email")?, required(&request.password, "password")?, origin).await
+            let invitation = match request.invitation_token.as_deref().filter(|t| !t.is_empty()) {
+                Some(token) => Some(crate::invitations::pending_by_token(app, token).await?),
+                None => None,
+            };
+            let user = verify_password(
+                app,
+                required(&request.email, "email")?,
+                required(&request.password, "password")?,
+                &origin,
+            )
+            .await?;
+            complete_with_invitation(app, user, AuthMethod::Password, origin, invitation).await
         }
         GRANT_REFRESH_TOKEN => {
             let token = required(&request.refresh_token, "refresh_token")?;
@@ -136,11 +154,6 @@ fn dummy_hash() -> &'static str {
         let password = portico_crypto::secret::random_token().unwrap_or_else(|_| "portico-dummy-password".into());
         portico_crypto::password::hash(&password).unwrap_or_default()
     })
-}
-
-async fn password(app: &App, email: &str, password: &str, origin: Origin) -> Result<Issued> {
-    let user = verify_password(app, email, password, &origin).await?;
-    complete(app, user, AuthMethod::Password, origin).await
 }
 
 /// Checks an email and password: the user, or `InvalidCredentials` whether the account is
@@ -279,6 +292,28 @@ async fn complete(app: &App, user: User, method: AuthMethod, origin: Origin) -> 
             }
             .into())
         }
+    }
+}
+
+/// Finishes a sign-in that carries an invitation: the invitation must be for the user's address
+/// (which it proves, as the invitation email reached them), joins its organization with its
+/// role, and scopes the session there.
+async fn complete_with_invitation(
+    app: &App,
+    user: User,
+    method: AuthMethod,
+    origin: Origin,
+    invitation: Option<portico_domain::invitation::Invitation>,
+) -> Result<Issued> {
+    let Some(invitation) = invitation else { return complete(app, user, method, origin).await };
+    if invitation.email != user.email {
+        return Err(AuthError::InvitationInvalid("The invitation was sent to another email address.".into()).into());
+    }
+    let user = crate::email_verification::mark_verified(app, user).await?;
+    crate::invitations::accept_for(app, invitation.id.as_str(), &user).await?;
+    match &invitation.organization_id {
+        Some(organization) => sessions::start(app, user, Some(organization.clone()), method, &origin).await,
+        None => complete(app, user, method, origin).await,
     }
 }
 

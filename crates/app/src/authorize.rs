@@ -448,6 +448,12 @@ pub async fn choose_organization(
         || Error::invalid("organization_id", "organization_not_available", "Choose one of your organizations.");
     let organization = OrganizationId::parse(organization).ok_or_else(refused)?;
     let mut reader = app.db.read().await?;
+    // The flow knows the user once their password or code was right, but a choice made before
+    // their email is verified must not skip the verification.
+    let verified = portico_store::users::get(reader.conn(), &user).await?.is_some_and(|u| u.email_verified);
+    if app.settings.require_email_verification && !verified {
+        return Err(Error::invalid("organization_id", "email_not_verified", "Verify your email first."));
+    }
     let member = portico_store::memberships::find_state(reader.conn(), &user, &organization)
         .await?
         .is_some_and(|m| m.status == portico_domain::membership::MembershipStatus::Active);

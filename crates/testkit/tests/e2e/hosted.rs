@@ -104,6 +104,15 @@ async fn sign_up_verify_email_and_come_back_with_a_code() {
     assert!(!mail.subject.contains(&mail.code()), "codes stay out of subjects");
     assert!(mail.html.contains(&mail.code()));
 
+    // Skipping ahead to the organization choice does not skip the verification, even for an
+    // organization the new user belongs to.
+    let org = t.organization("Acme").await;
+    let users = t.get("/user_management/users?email=ada@example.com").await;
+    member(&t, users.body["data"][0]["id"].as_str().unwrap(), &org, "member").await;
+    let skipped = browser.post("/choose-organization", &[("organization_id", &org)]).await;
+    assert_eq!(skipped.status, 422, "{}", skipped.html);
+    assert!(skipped.location.is_none() && skipped.html.contains("Verify your email first"));
+
     let wrong = browser.post("/verify-email", &[("code", "000000")]).await;
     assert_eq!(wrong.status, 400);
     assert!(wrong.html.contains("role=\"alert\"") && wrong.html.contains("The code is incorrect."));
@@ -527,4 +536,35 @@ async fn browsers_may_call_the_token_endpoint_only_from_allowed_origins() {
         let echoed = refused.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap().to_owned());
         assert_eq!(echoed.as_deref() == Some(origin), allowed, "{origin}");
     }
+}
+
+#[tokio::test]
+async fn a_grant_with_an_invitation_token_joins_and_scopes_the_session() {
+    let t = TestApp::spawn().await;
+    let created = t.post("/user_management/users", json!({"email": "joiner@example.com", "password": PASSWORD})).await;
+    let org = t.organization("Acme").await;
+    let invitation = t
+        .post(
+            "/user_management/invitations",
+            json!({"email": "joiner@example.com", "organization_id": org, "role_slug": "admin"}),
+        )
+        .await;
+    let other =
+        t.post("/user_management/invitations", json!({"email": "someone@example.com", "organization_id": org})).await;
+    let grant = |token: &str| {
+        json!({"client_id": t.client_id, "client_secret": t.api_key, "grant_type": "password",
+               "email": "joiner@example.com", "password": PASSWORD, "invitation_token": token})
+    };
+    let mismatched = exchange(&t, grant(&other.str("token"))).await;
+    assert_eq!((mismatched.status, mismatched.body["error"].as_str()), (400, Some("invitation_invalid")));
+    let joined = exchange(&t, grant(&invitation.str("token"))).await;
+    assert_eq!(joined.status, 200, "the invitation proves the address: {}", joined.text);
+    assert_eq!(joined.body["organization_id"], org.as_str());
+    assert_eq!(joined.body["user"]["email_verified"], true);
+    let c = claims(&t, &joined.str("access_token")).await;
+    assert_eq!(c["role"], "admin");
+    let used = exchange(&t, grant(&invitation.str("token"))).await;
+    assert_eq!(used.body["error"], "invitation_invalid", "accepted once");
+    let memberships = t.get(&format!("/user_management/organization_memberships?user_id={}", created.str("id"))).await;
+    assert_eq!(memberships.body["data"].as_array().unwrap().len(), 1);
 }

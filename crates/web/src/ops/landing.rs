@@ -54,8 +54,17 @@ curl -s {url}/organizations -H "Authorization: Bearer $PORTICO_API_KEY" \
 const workos = new WorkOS(process.env.PORTICO_API_KEY, {{ apiHostname: '{host}', port: {port}, https: false }});
 const user = await workos.userManagement.createUser({{ email: 'ada@acme.test', password: 'correct horse battery' }});</code></pre>
 
+  <h2>3. Sign someone in through the hosted pages</h2>
+  <p>Send a browser to <code>/user_management/authorize</code> (the SDKs' <code>getAuthorizationUrl</code>
+  builds it) and Portico's pages take over: sign-in, sign-up, email verification, organization choice.
+  <code>examples/node-app</code> in the repository is a small app that does it on the Node SDK.</p>
+<pre><code>const url = workos.userManagement.getAuthorizationUrl({{
+  provider: 'authkit', clientId: 'client_…', redirectUri: 'http://localhost:3000/callback', state: '…',
+}});</code></pre>
+
   <h2>Where to look</h2>
   <ul>
+    <li><a href="/_dev/mail">/_dev/mail</a> — the dev mailbox: sign-in codes and links Portico emailed (nothing leaves this machine until you configure SMTP)</li>
     <li><a href="/openapi.json">/openapi.json</a> — every endpoint, generated from the handlers</li>
     <li><a href="/health">/health</a>, <a href="/ready">/ready</a>, <a href="/metrics">/metrics</a> — for operators</li>
   </ul>
