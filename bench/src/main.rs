@@ -378,7 +378,7 @@ async fn run_grants(cli: &Cli, db_url: Option<&str>) -> Result<(Run, Run, Run)> 
     let created = http
         .post(format!("{}/user_management/users", server.base))
         .bearer_auth(&server.api_key)
-        .json(&json!({"email": email, "password": PASSWORD}))
+        .json(&json!({"email": email, "password": PASSWORD, "email_verified": true}))
         .send()
         .await?;
     if !created.status().is_success() {

@@ -184,52 +184,16 @@ pub async fn refresh(app: &App, presented: &str, switch_to: Option<&str>) -> Res
     Err(AuthError::InvalidGrant("The refresh token is being used concurrently; retry.".into()).into())
 }
 
-async fn rotate(app: &App, digest: &str, target: Option<&OrganizationId>) -> Result<Rotation> {
-    let now = app.now();
-    let invalid = || Error::from(AuthError::InvalidGrant("The refresh token is invalid, expired or revoked.".into()));
-    let mut tx = app.db.begin().await?;
-    let row = portico_store::sessions::find_refresh_token(tx.conn(), digest).await?.ok_or_else(invalid)?;
-    let session_id = SessionId::from_trusted(row.session_id.clone());
-    let mut session = portico_store::sessions::get(tx.conn(), &session_id).await?.ok_or_else(invalid)?;
-    if !session.is_live(now, app.settings.session_limits) {
-        return Err(invalid());
-    }
-    let new_token = match row.used_at {
-        None => {
-            let (new_id, token) = new_refresh_token(app, tx.conn(), &session.id, now).await?;
-            if !portico_store::sessions::mark_used(tx.conn(), &row.id, &new_id, now).await? {
-                return Ok(Rotation::Raced);
-            }
-            token
-        }
-        Some(used_at) => {
-            let successor_unused = match &row.successor_id {
-                Some(successor) => portico_store::sessions::get_refresh_token(tx.conn(), successor)
-                    .await?
-                    .is_some_and(|s| s.used_at.is_none()),
-                None => false,
-            };
-            let in_grace = now.unix_ms() - used_at <= app.settings.refresh_grace_ms && successor_unused;
-            if !(in_grace && portico_store::sessions::spend_grace(tx.conn(), &row.id).await?) {
-                // A token used twice outside the grace is a stolen token: end the session.
-                portico_store::sessions::revoke(tx.conn(), &session.id, "refresh_token_reused", now).await?;
-                session.status = SessionStatus::Revoked;
-                session.ended_at = Some(now);
-                let org = session.organization_id.clone();
-                events::record(app, tx.conn(), names::SESSION_REVOKED, &session, org.as_ref()).await?;
-                tx.commit().await?;
-                return Err(AuthError::InvalidGrant(
-                    "The refresh token was already used; the session has been revoked.".into(),
-                )
-                .into());
-            }
-            new_refresh_token(app, tx.conn(), &session.id, now).await?.1
-        }
-    };
+fn invalid_refresh_token() -> Error {
+    AuthError::InvalidGrant("The refresh token is invalid, expired or revoked.".into()).into()
+}
+
+/// Moves the session to `target` when asked, after checking the membership.
+async fn switch_organization(conn: Conn<'_>, session: &mut Session, target: Option<&OrganizationId>) -> Result<()> {
     if let Some(target) = target
         && session.organization_id.as_ref() != Some(target)
     {
-        if org_claims(tx.conn(), &session.user_id, target).await?.is_none() {
+        if org_claims(conn, &session.user_id, target).await?.is_none() {
             return Err(AuthError::OrganizationMembershipNotFound(format!(
                 "The user is not an active member of organization '{target}'."
             ))
@@ -237,9 +201,85 @@ async fn rotate(app: &App, digest: &str, target: Option<&OrganizationId>) -> Res
         }
         session.organization_id = Some(target.clone());
     }
-    portico_store::sessions::refreshed(tx.conn(), &session.id, session.organization_id.as_ref(), now).await?;
+    Ok(())
+}
+
+/// Rotates an unused refresh token. Everything that only reads happens before the write
+/// transaction, which then holds three statements: on SQLite every refresh queues for the one
+/// writer, so its critical section decides the tail latency. The conditional writes catch
+/// whatever changed in between (a concurrent use of the token, a revocation).
+async fn rotate(app: &App, digest: &str, target: Option<&OrganizationId>) -> Result<Rotation> {
+    let now = app.now();
+    let mut reader = app.db.read().await?;
+    let row =
+        portico_store::sessions::find_refresh_token(reader.conn(), digest).await?.ok_or_else(invalid_refresh_token)?;
+    if row.used_at.is_some() {
+        drop(reader);
+        return reuse(app, digest, target).await;
+    }
+    let session_id = SessionId::from_trusted(row.session_id.clone());
+    let mut session =
+        portico_store::sessions::get(reader.conn(), &session_id).await?.ok_or_else(invalid_refresh_token)?;
+    if !session.is_live(now, app.settings.session_limits) {
+        return Err(invalid_refresh_token());
+    }
+    switch_organization(reader.conn(), &mut session, target).await?;
+    drop(reader);
+    let mut tx = app.db.begin().await?;
+    let (new_id, token) = new_refresh_token(app, tx.conn(), &session.id, now).await?;
+    if !portico_store::sessions::mark_used(tx.conn(), &row.id, &new_id, now).await? {
+        return Ok(Rotation::Raced);
+    }
+    if !portico_store::sessions::refreshed(tx.conn(), &session.id, session.organization_id.as_ref(), now).await? {
+        return Err(invalid_refresh_token());
+    }
     tx.commit().await?;
-    Ok(Rotation::Rotated { session: Box::new(session), refresh_token: new_token })
+    Ok(Rotation::Rotated { session: Box::new(session), refresh_token: token })
+}
+
+/// A refresh token presented again: the one retry of the immediately previous token within the
+/// grace, or else a stolen token, which ends the session.
+async fn reuse(app: &App, digest: &str, target: Option<&OrganizationId>) -> Result<Rotation> {
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    let row =
+        portico_store::sessions::find_refresh_token(tx.conn(), digest).await?.ok_or_else(invalid_refresh_token)?;
+    let session_id = SessionId::from_trusted(row.session_id.clone());
+    let mut session = portico_store::sessions::get(tx.conn(), &session_id).await?.ok_or_else(invalid_refresh_token)?;
+    if !session.is_live(now, app.settings.session_limits) {
+        return Err(invalid_refresh_token());
+    }
+    let Some(used_at) = row.used_at else {
+        // Rolled back meanwhile: treat it as fresh on the next look.
+        return Ok(Rotation::Raced);
+    };
+    let successor_unused = match &row.successor_id {
+        Some(successor) => {
+            portico_store::sessions::get_refresh_token(tx.conn(), successor).await?.is_some_and(|s| s.used_at.is_none())
+        }
+        None => false,
+    };
+    let in_grace = now.unix_ms() - used_at <= app.settings.refresh_grace_ms && successor_unused;
+    if !(in_grace && portico_store::sessions::spend_grace(tx.conn(), &row.id).await?) {
+        // A token used twice outside the grace is a stolen token: end the session.
+        portico_store::sessions::revoke(tx.conn(), &session.id, "refresh_token_reused", now).await?;
+        session.status = SessionStatus::Revoked;
+        session.ended_at = Some(now);
+        let org = session.organization_id.clone();
+        events::record(app, tx.conn(), names::SESSION_REVOKED, &session, org.as_ref()).await?;
+        tx.commit().await?;
+        return Err(AuthError::InvalidGrant(
+            "The refresh token was already used; the session has been revoked.".into(),
+        )
+        .into());
+    }
+    let token = new_refresh_token(app, tx.conn(), &session.id, now).await?.1;
+    switch_organization(tx.conn(), &mut session, target).await?;
+    if !portico_store::sessions::refreshed(tx.conn(), &session.id, session.organization_id.as_ref(), now).await? {
+        return Err(invalid_refresh_token());
+    }
+    tx.commit().await?;
+    Ok(Rotation::Rotated { session: Box::new(session), refresh_token: token })
 }
 
 /// Ends sessions with an event each; used when a membership or user goes away.

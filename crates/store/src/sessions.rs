@@ -86,20 +86,22 @@ pub async fn list_for_user(conn: Conn<'_>, user: &UserId, request: &PageRequest)
     Ok(page::finish(sessions, request, |s| s.id.to_string()))
 }
 
-/// Records a refresh: the session's organization (it may have switched) and its activity.
+/// Records a refresh of an active session: its organization (it may have switched) and its
+/// activity. Returns false when the session is no longer active.
 pub async fn refreshed(
     conn: Conn<'_>,
     id: &SessionId,
     organization: Option<&OrganizationId>,
     at: Timestamp,
-) -> Result<()> {
-    execute(
+) -> Result<bool> {
+    let changed = execute(
         conn,
-        "UPDATE sessions SET organization_id = $2, last_active_at = $3, updated_at = $3 WHERE id = $1",
+        "UPDATE sessions SET organization_id = $2, last_active_at = $3, updated_at = $3 \
+         WHERE id = $1 AND status = 'active'",
         &values![id.as_str(), organization.map(|o| o.as_str()), at],
     )
     .await?;
-    Ok(())
+    Ok(changed == 1)
 }
 
 /// Ends an active session. Returns whether it was active.
