@@ -6,7 +6,6 @@ use crate::error::{AuthError, Error, Result};
 use crate::users::parse_user_id;
 use crate::{App, events, keys};
 use portico_domain::event::names;
-use portico_domain::membership::MembershipStatus;
 use portico_domain::session::{AccessClaims, AuthMethod, Session, SessionStatus};
 use portico_domain::user::User;
 use portico_domain::{OrganizationId, SessionId, Timestamp, UserId};
@@ -38,18 +37,13 @@ struct OrgClaims {
 }
 
 /// Reads the claims for `user` in `organization`; `None` when they are not an active member.
-async fn org_claims(mut conn: Conn<'_>, user: &UserId, organization: &OrganizationId) -> Result<Option<OrgClaims>> {
-    let Some(state) = portico_store::memberships::find_state(conn.reborrow(), user, organization).await? else {
-        return Ok(None);
-    };
-    if state.status != MembershipStatus::Active {
-        return Ok(None);
-    }
-    let membership = portico_store::memberships::get(conn.reborrow(), &state.id)
-        .await?
-        .ok_or_else(|| Error::Internal("membership vanished while reading it".into()))?;
-    let permissions = portico_store::memberships::permission_slugs(conn, &state.id).await?;
-    Ok(Some(OrgClaims { role: membership.role.slug.clone(), roles: membership.role_slugs, permissions }))
+async fn org_claims(conn: Conn<'_>, user: &UserId, organization: &OrganizationId) -> Result<Option<OrgClaims>> {
+    let grants = portico_store::memberships::access_grants(conn, user, organization).await?;
+    Ok(grants.map(|(roles, permissions)| OrgClaims {
+        role: roles.first().cloned().unwrap_or_default(),
+        roles,
+        permissions,
+    }))
 }
 
 /// Stores a new refresh token for the session; returns its row id and the token, which only the

@@ -234,6 +234,41 @@ pub async fn permission_slugs(conn: Conn<'_>, id: &MembershipId) -> Result<Vec<S
     Ok(rows.into_iter().map(|r| r.slug).collect())
 }
 
+/// What an access token says about a user in an organization: their role slugs (primary first)
+/// and the permissions those roles grant. `None` unless the membership is active. Two queries,
+/// as every token refresh runs them.
+pub async fn access_grants(
+    mut conn: Conn<'_>,
+    user: &UserId,
+    organization: &OrganizationId,
+) -> Result<Option<(Vec<String>, Vec<String>)>> {
+    #[derive(sqlx::FromRow)]
+    struct SlugRow {
+        slug: String,
+    }
+    let roles: Vec<SlugRow> = fetch_all(
+        conn.reborrow(),
+        "SELECT r.slug FROM organization_memberships m \
+         JOIN membership_roles mr ON mr.membership_id = m.id JOIN roles r ON r.id = mr.role_id \
+         WHERE m.user_id = $1 AND m.organization_id = $2 AND m.status = 'active' ORDER BY mr.position",
+        &values![user.as_str(), organization.as_str()],
+    )
+    .await?;
+    if roles.is_empty() {
+        return Ok(None);
+    }
+    let permissions: Vec<SlugRow> = fetch_all(
+        conn,
+        "SELECT DISTINCT p.slug FROM organization_memberships m \
+         JOIN membership_roles mr ON mr.membership_id = m.id \
+         JOIN role_permissions rp ON rp.role_id = mr.role_id JOIN permissions p ON p.id = rp.permission_id \
+         WHERE m.user_id = $1 AND m.organization_id = $2 AND m.status = 'active' ORDER BY p.slug",
+        &values![user.as_str(), organization.as_str()],
+    )
+    .await?;
+    Ok(Some((roles.into_iter().map(|r| r.slug).collect(), permissions.into_iter().map(|p| p.slug).collect())))
+}
+
 /// A user's active memberships with their organization names, for organization selection.
 pub async fn active_for_user(conn: Conn<'_>, user: &UserId) -> Result<Vec<(OrganizationId, String)>> {
     #[derive(sqlx::FromRow)]
