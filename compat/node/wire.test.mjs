@@ -30,6 +30,31 @@ describe('wire conventions (raw fetch)', () => {
     assert.notEqual(a.json.id, b.json.id);
   });
 
+  // The SDKs retry a 429 after Retry-After with the same Idempotency-Key;
+  // that retry must run again (and be refused or served afresh), not get a
+  // stored copy of the 429 without its Retry-After.
+  test('a retry of a 429 with the same Idempotency-Key is not a stored replay', async () => {
+    const email = uniqueEmail('magic-limit-raw');
+    for (let i = 0; i < 3; i++) {
+      const res = await rawRequest('POST', '/user_management/magic_auth', { body: { email } });
+      assert.equal(res.status, 201, res.text);
+    }
+    const key = `compat-${uid()}`;
+    const first = await rawRequest('POST', '/user_management/magic_auth', {
+      body: { email },
+      headers: { 'Idempotency-Key': key },
+    });
+    assert.equal(first.status, 429, first.text);
+    assert.match(String(first.headers.get('retry-after')), /^\d+$/, 'Retry-After on the 429');
+    const retry = await rawRequest('POST', '/user_management/magic_auth', {
+      body: { email },
+      headers: { 'Idempotency-Key': key },
+    });
+    assert.equal(retry.status, 429, retry.text);
+    assert.equal(retry.headers.get('idempotent-replayed'), null, 'the 429 was stored and replayed');
+    assert.match(String(retry.headers.get('retry-after')), /^\d+$/, 'Retry-After on the retried 429');
+  });
+
   test('POST /user_management/users answers 201 with JSON and X-Request-ID', async () => {
     const res = await rawRequest('POST', '/user_management/users', { body: { email: uniqueEmail('wire') } });
     assert.equal(res.status, 201, res.text);

@@ -257,3 +257,46 @@ def get_no_redirect(url: str) -> RawResponse:
     except ValueError:
         parsed = None
     return RawResponse(status, res_headers, text, parsed)
+
+
+def create_unverified_user(workos: WorkOSClient, tag: str) -> Any:
+    """A user with PLAIN_PASSWORD whose email is not verified yet."""
+    user = workos.user_management.create_user(
+        email=unique_email(tag),
+        password=PasswordPlaintext(password=PLAIN_PASSWORD),
+    )
+    assert user.email_verified is False
+    return user
+
+
+def other_code(code: str, plus: int = 1) -> str:
+    """Six digits, different from `code` (a wrong guess that is still well formed)."""
+    return f"{(int(code) + plus) % 1_000_000:06d}"
+
+
+_CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
+
+
+@dataclass
+class Mail:
+    id: str
+    code: str
+    subject: str
+
+
+def mailed_code(to: str, not_ids: tuple[str, ...] = ()) -> Mail:
+    """The 6-digit code in the newest email to `to`, read from the dev mailbox
+    (/_dev/mail.json; the suite's server runs in dev mode). Waits until the
+    newest message to `to` is not one of `not_ids`."""
+
+    def read() -> Mail:
+        res = raw_request("GET", "/_dev/mail.json")
+        assert res.status == 200, f"dev mailbox: {res.status} {res.text[:200]}"
+        newest = next((m for m in res.json if m["to"] == to), None)
+        assert newest is not None, f"no message to {to} in the dev mailbox"
+        assert newest["id"] not in not_ids, f"no new message to {to}"
+        match = _CODE.search(newest["text"])
+        assert match, f"no 6-digit code in {newest['text'][:200]!r}"
+        return Mail(id=newest["id"], code=match.group(1), subject=newest["subject"])
+
+    return eventually(read)

@@ -322,6 +322,47 @@ export async function createPasswordUser(workos, tag) {
   });
 }
 
+/** A user with PLAIN_PASSWORD whose email is not verified yet. */
+export async function createUnverifiedUser(workos, tag) {
+  const user = await workos.userManagement.createUser({ email: uniqueEmail(tag), password: PLAIN_PASSWORD });
+  assert.equal(user.emailVerified, false, 'a user created without emailVerified is unverified');
+  return user;
+}
+
+/**
+ * Await `promise`, require exactly the SDK class `className` (not a subclass
+ * such as AuthenticationException for GenericServerException) with `status`.
+ */
+export async function expectExactSdkError(sdk, promise, className, status) {
+  const err = await expectSdkError(sdk, promise, className, status);
+  assert.equal(sdkExceptionName(sdk, err), className, `most specific class of ${err.name}`);
+  return err;
+}
+
+/** Six digits, different from `code` (a wrong guess that is still well formed). */
+export function otherCode(code) {
+  return String((Number(code) + 1) % 1_000_000).padStart(6, '0');
+}
+
+/**
+ * The 6-digit code in the newest email to `to`, read from the dev mailbox
+ * (`/_dev/mail.json`; the suite's server runs in dev mode). Waits until the
+ * newest message to `to` is not one of `notIds` (ids of earlier messages).
+ * Returns `{ code, id, subject }`.
+ */
+export async function mailedCode(to, { notIds = [] } = {}) {
+  return eventually(async () => {
+    const res = await fetch(`${PORTICO_URL}/_dev/mail.json`, { headers: { Accept: 'application/json' } });
+    assert.equal(res.status, 200, 'the dev mailbox answers');
+    const newest = (await res.json()).find((m) => m.to === to);
+    assert.ok(newest, `a message to ${to} in the dev mailbox`);
+    assert.ok(!notIds.includes(newest.id), `a new message to ${to}`);
+    const match = /(?<!\d)(\d{6})(?!\d)/.exec(newest.text);
+    assert.ok(match, `a 6-digit code in ${JSON.stringify(newest.text.slice(0, 200))}`);
+    return { code: match[1], id: newest.id, subject: newest.subject };
+  });
+}
+
 /** A fetch that does not follow redirects (for the browser-facing logout URL). */
 export async function fetchNoRedirect(target) {
   const res = await fetch(target, { redirect: 'manual' });

@@ -191,7 +191,7 @@ pub(crate) async fn verify_password(app: &App, email: &str, password: &str, orig
     drop(reader);
     let hash = stored.clone().unwrap_or_else(|| dummy_hash().to_owned());
     let matches = app.passwords.verify(password.to_owned(), hash).await? && stored.is_some();
-    let outcome = serde_json::json!({
+    let mut outcome = serde_json::json!({
         "type": "password",
         "status": if matches { "succeeded" } else { "failed" },
         "user_id": user.as_ref().map(|u| u.id.to_string()),
@@ -199,6 +199,9 @@ pub(crate) async fn verify_password(app: &App, email: &str, password: &str, orig
         "ip_address": origin.ip_address,
         "user_agent": origin.user_agent,
     });
+    if !matches {
+        outcome["error"] = events::auth_error_data(&AuthError::InvalidCredentials);
+    }
     let mut tx = app.db.begin().await?;
     let name = if matches { names::AUTHENTICATION_PASSWORD_SUCCEEDED } else { names::AUTHENTICATION_PASSWORD_FAILED };
     events::record(app, tx.conn(), name, &outcome, None).await?;

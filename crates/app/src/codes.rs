@@ -123,3 +123,17 @@ pub(crate) async fn limit_sends(app: &App, email: &str, ip_address: Option<&str>
     }
     Ok(())
 }
+
+/// What `magic_auth.created` and `email_verification.created` events carry: the object without
+/// its code.
+pub(crate) fn event_data(object: &str, row: &OneTimeCode) -> serde_json::Value {
+    serde_json::json!({
+        "object": object,
+        "id": row.id,
+        "user_id": row.user_id,
+        "email": row.email,
+        "expires_at": Timestamp::from_unix_ms(row.expires_at),
+        "created_at": Timestamp::from_unix_ms(row.created_at),
+        "updated_at": Timestamp::from_unix_ms(row.updated_at),
+    })
+}

@@ -32,9 +32,7 @@ pub(crate) async fn issue(app: &App, conn: Conn<'_>, user: &User, lang: Option<&
             .await?;
     let lang = lang.or(user.locale.as_deref()).unwrap_or("en");
     mail::enqueue(app, conn.reborrow(), user.email.as_str(), lang, &Content::VerificationCode { code: &code }).await?;
-    let event = serde_json::json!({"object": "email_verification", "id": row.id, "user_id": user.id,
-        "email": user.email, "expires_at": Timestamp::from_unix_ms(row.expires_at),
-        "created_at": Timestamp::from_unix_ms(row.created_at)});
+    let event = codes::event_data("email_verification", &row);
     events::record(app, conn, names::EMAIL_VERIFICATION_CREATED, &event, None).await?;
     Ok(id)
 }
@@ -67,7 +65,13 @@ pub(crate) async fn mark_verified(app: &App, mut user: User) -> Result<User> {
 /// Checks a code for `user` and marks the email verified.
 pub(crate) async fn redeem(app: &App, user: User, code: &str, ip_address: Option<&str>) -> Result<User> {
     codes::redeem(app, Purpose::EmailVerification, &user.id, code, ip_address).await?;
-    mark_verified(app, user).await
+    let user = mark_verified(app, user).await?;
+    let mut tx = app.db.begin().await?;
+    let data = serde_json::json!({"type": "email_verification", "status": "succeeded", "user_id": user.id,
+        "email": user.email, "ip_address": ip_address, "user_agent": null});
+    events::record(app, tx.conn(), names::AUTHENTICATION_EMAIL_VERIFICATION_SUCCEEDED, &data, None).await?;
+    tx.commit().await?;
+    Ok(user)
 }
 
 /// `POST /user_management/users/{id}/email_verification/confirm`.

@@ -86,3 +86,14 @@ pub async fn list(app: &App, query: &EventQuery, page: &PageRequest) -> Result<P
     let mut reader = app.db.read().await?;
     Ok(portico_store::events::list(reader.conn(), &filter, page).await?)
 }
+
+/// The `error` object of `authentication.*_failed` events: the code and message the client got.
+pub(crate) fn auth_error_data(error: &crate::AuthError) -> serde_json::Value {
+    let code = match error {
+        crate::AuthError::InvalidCredentials => "invalid_credentials",
+        crate::AuthError::OneTimeCode(refusal) => refusal.code(),
+        crate::AuthError::InvitationInvalid(_) => "invitation_invalid",
+        _ => "authentication_failed",
+    };
+    serde_json::json!({ "code": code, "message": error.to_string() })
+}

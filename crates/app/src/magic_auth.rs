@@ -56,8 +56,7 @@ pub async fn create(app: &App, email: &str, lang: Option<&str>, origin: &Origin)
     let (row, code) = codes::issue(app, tx.conn(), Purpose::MagicAuth, id, &user.id, email.as_str()).await?;
     let lang = lang.or(user.locale.as_deref()).unwrap_or("en");
     mail::enqueue(app, tx.conn(), email.as_str(), lang, &Content::MagicCode { code: &code }).await?;
-    let event = serde_json::json!({"object": "magic_auth", "id": row.id, "user_id": user.id, "email": email,
-        "expires_at": Timestamp::from_unix_ms(row.expires_at), "created_at": Timestamp::from_unix_ms(row.created_at)});
+    let event = codes::event_data("magic_auth", &row);
     events::record(app, tx.conn(), names::MAGIC_AUTH_CREATED, &event, None).await?;
     tx.commit().await?;
     to_object(app, &row)
@@ -90,9 +89,12 @@ pub(crate) async fn redeem(app: &App, email: &str, code: &str, origin: &Origin) 
     let mut tx = app.db.begin().await?;
     let name =
         if succeeded { names::AUTHENTICATION_MAGIC_AUTH_SUCCEEDED } else { names::AUTHENTICATION_MAGIC_AUTH_FAILED };
-    let data = serde_json::json!({"type": "magic_auth", "status": if succeeded {"succeeded"} else {"failed"},
+    let mut data = serde_json::json!({"type": "magic_auth", "status": if succeeded {"succeeded"} else {"failed"},
         "user_id": user.as_ref().map(|u| u.id.to_string()), "email": email, "ip_address": origin.ip_address,
         "user_agent": origin.user_agent});
+    if let Err(Error::Auth(refusal)) = &outcome {
+        data["error"] = crate::events::auth_error_data(refusal);
+    }
     events::record(app, tx.conn(), name, &data, None).await?;
     tx.commit().await?;
     outcome?;

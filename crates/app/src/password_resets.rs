@@ -129,7 +129,8 @@ pub async fn confirm(app: &App, token: &str, new_password: &str) -> Result<User>
     portico_store::users::set_password_hash(tx.conn(), &user.id, &hash, now).await?;
     portico_store::users::set_email_verified(tx.conn(), &user.id, now).await?;
     let user = User { email_verified: true, updated_at: now, ..user };
-    let event = serde_json::json!({"object": "password_reset", "id": row.id, "user_id": user.id, "email": user.email});
+    let event = serde_json::json!({"object": "password_reset", "id": row.id, "user_id": user.id, "email": user.email,
+        "expires_at": Timestamp::from_unix_ms(row.expires_at), "created_at": Timestamp::from_unix_ms(row.created_at)});
     events::record(app, tx.conn(), names::PASSWORD_RESET_SUCCEEDED, &event, None).await?;
     let active = portico_store::sessions::active_for_user(tx.conn(), &user.id).await?;
     crate::sessions::end_all(app, tx.conn(), active, "password_reset").await?;

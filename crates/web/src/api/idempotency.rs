@@ -78,8 +78,9 @@ pub async fn replay_or_record(State(state): State<WebState>, request: Request, n
                 )
                 .into_response();
             };
-            let outcome = if parts.status.is_server_error() {
-                // Let a retry run again: nothing was changed, or the change failed as a whole.
+            let outcome = if parts.status.is_server_error() || parts.status == StatusCode::TOO_MANY_REQUESTS {
+                // Let a retry run again: nothing was changed, or the change failed as a whole; a
+                // rate-limited request must be tried afresh once its `Retry-After` has passed.
                 idempotency::release(&state.app, &caller.0, &key).await
             } else {
                 idempotency::complete(

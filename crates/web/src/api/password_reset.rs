@@ -57,6 +57,18 @@ async fn reset_password(
     State(state): State<WebState>,
     ApiJson(input): ApiJson<ConfirmPasswordReset>,
 ) -> ApiResult<Json<Value>> {
+    let mut missing = Vec::new();
+    if input.token.as_deref().is_none_or(str::is_empty) {
+        missing.push(("token", "token_required", "token is required"));
+    }
+    if input.new_password.is_none() {
+        missing.push(("new_password", "new_password_required", "new_password is required"));
+    }
+    if !missing.is_empty() {
+        let errors =
+            missing.into_iter().map(|(field, code, message)| portico_domain::FieldError::new(field, code, message));
+        return Err(portico_app::Error::Invalid(portico_domain::Invalid(errors.collect())).into());
+    }
     let token = input.token.unwrap_or_default();
     let password = input.new_password.unwrap_or_default();
     let user = portico_app::password_resets::confirm(&state.app, &token, &password).await?;
