@@ -19,6 +19,9 @@ import {
   clearCookie as clearCookieHeader,
   cookie as cookieHeader,
   describe,
+  fail,
+  parseUrl,
+  required,
   readCookies,
   readForm,
   redirect,
@@ -29,28 +32,6 @@ import {
 } from './web.mjs';
 
 // ---- configuration ----------------------------------------------------------
-
-function fail(message) {
-  console.error(`error: ${message}`);
-  process.exit(2);
-}
-
-function required(name) {
-  return process.env[name] || fail(`set ${name} (\`portico serve\` prints the API key and client id on first start)`);
-}
-
-function parseUrl(name, text) {
-  let url;
-  try {
-    url = new URL(text);
-  } catch {
-    url = undefined;
-  }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    fail(`${name} must be an http(s) URL such as http://127.0.0.1:8080, not ${JSON.stringify(text)}`);
-  }
-  return url;
-}
 
 const porticoUrl = parseUrl('PORTICO_URL', process.env.PORTICO_URL || 'http://127.0.0.1:8080');
 const appUrl = parseUrl('APP_URL', process.env.APP_URL || 'http://localhost:3000');

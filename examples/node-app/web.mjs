@@ -1,6 +1,34 @@
-// Plain HTTP and HTML plumbing for the example app: cookies, forms,
+// Plain HTTP and HTML plumbing for the example apps (this one and
+// ../authkit-session, which imports it): configuration, cookies, forms,
 // responses and the three pages. Nothing here is specific to Portico or the
-// SDK; server.mjs holds the part worth reading.
+// SDK; each server.mjs holds the part worth reading.
+
+// ---- configuration ----------------------------------------------------------
+
+/** Stops the app with a message saying what to set. */
+export function fail(message) {
+  console.error(`error: ${message}`);
+  process.exit(2);
+}
+
+/** The environment variable `name`, which must be set. */
+export function required(name) {
+  return process.env[name] || fail(`set ${name} (\`portico serve\` prints the API key and client id on first start)`);
+}
+
+/** `text` as an http(s) URL, or a stop naming the variable `name`. */
+export function parseUrl(name, text) {
+  let url;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    fail(`${name} must be an http(s) URL such as http://127.0.0.1:8080, not ${JSON.stringify(text)}`);
+  }
+  return url;
+}
 
 // ---- cookies ----------------------------------------------------------------
 

@@ -226,6 +226,29 @@ pub fn explain(t: &Catalog, error: &portico_app::Error) -> Explained {
     }
 }
 
+/// A page with a form, which can be shown again with the reasons its submission was refused.
+pub trait FormPage: Template {
+    fn chrome_mut(&mut self) -> &mut Chrome;
+}
+
+macro_rules! form_pages {
+    ($($page:ty),*) => {
+        $(impl FormPage for $page {
+            fn chrome_mut(&mut self) -> &mut Chrome {
+                &mut self.chrome
+            }
+        })*
+    };
+}
+form_pages!(SignInPage, PasswordPage, CodePage, SignUpPage, OrganizationsPage, ForgotPasswordPage, ResetPasswordPage);
+
+/// Shows a form page again with `error` explained in the person's language.
+pub fn show_refusal(visitor: &Visitor, error: &portico_app::Error, mut page: impl FormPage) -> Response {
+    let explained = explain(visitor.t, error);
+    page.chrome_mut().errors = explained.messages.clone();
+    refused(visitor, &explained, &page)
+}
+
 /// Renders a form page again with the error explained (and `Retry-After` when rate-limited).
 pub fn refused(visitor: &Visitor, explained: &Explained, page: &impl Template) -> Response {
     let mut response = render(explained.status, visitor, page);

@@ -2,7 +2,9 @@
 //! (`/reset-password?token=…`). The first page answers the same whether or not the address has
 //! an account, and in the same time: the lookup and the email happen after the answer.
 
-use super::page::{Chrome, ForgotPasswordPage, MessagePage, ResetPasswordPage, error_page, explain, refused, render};
+use super::page::{
+    Chrome, ForgotPasswordPage, MessagePage, ResetPasswordPage, error_page, explain, render, show_refusal,
+};
 use super::{Form, Visitor};
 use crate::WebState;
 use axum::body::Bytes;
@@ -39,12 +41,11 @@ pub async fn submit_forgot(State(state): State<WebState>, visitor: Visitor, body
             };
             render(StatusCode::OK, &visitor, &page)
         }
-        Err(error) => {
-            let explained = explain(visitor.t, &error);
-            let mut page = ForgotPasswordPage { chrome: Chrome::new(&state, &visitor, "forgot.title"), email };
-            page.chrome.errors = explained.messages.clone();
-            refused(&visitor, &explained, &page)
-        }
+        Err(error) => show_refusal(
+            &visitor,
+            &error,
+            ForgotPasswordPage { chrome: Chrome::new(&state, &visitor, "forgot.title"), email },
+        ),
     }
 }
 
@@ -95,11 +96,10 @@ pub async fn submit_reset(State(state): State<WebState>, visitor: Visitor, body:
         Err(portico_app::Error::Auth(portico_app::AuthError::InvalidGrant(_))) => {
             link_no_longer_works(&state, &visitor)
         }
-        Err(error) => {
-            let explained = explain(visitor.t, &error);
-            let mut page = ResetPasswordPage { chrome: Chrome::new(&state, &visitor, "reset.title"), token };
-            page.chrome.errors = explained.messages.clone();
-            refused(&visitor, &explained, &page)
-        }
+        Err(error) => show_refusal(
+            &visitor,
+            &error,
+            ResetPasswordPage { chrome: Chrome::new(&state, &visitor, "reset.title"), token },
+        ),
     }
 }

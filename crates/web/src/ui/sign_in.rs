@@ -3,7 +3,7 @@
 
 use super::page::{
     Choice, Chrome, CodePage, InvitationPage, MessagePage, OrganizationsPage, PasswordPage, SignInPage, SignUpPage,
-    error_page, explain, refused, render,
+    error_page, explain, refused, render, show_refusal,
 };
 use super::{Form, Visitor, see_other};
 use crate::WebState;
@@ -120,12 +120,7 @@ pub async fn submit_email(State(state): State<WebState>, visitor: Visitor, body:
     let email = form.text("email");
     match authorize::submit_email(&state.app, &mut flow, &email).await {
         Ok(()) => see_other(&visitor, "/sign-in/password"),
-        Err(error) => {
-            let explained = explain(visitor.t, &error);
-            let mut page = sign_in_page(&state, &visitor, email);
-            page.chrome.errors = explained.messages.clone();
-            refused(&visitor, &explained, &page)
-        }
+        Err(error) => show_refusal(&visitor, &error, sign_in_page(&state, &visitor, email)),
     }
 }
 
@@ -158,12 +153,7 @@ pub async fn submit_password(State(state): State<WebState>, visitor: Visitor, bo
     let password = form.get("password").unwrap_or_default().to_owned();
     match authorize::sign_in_with_password(&state.app, &mut flow, &password, &visitor.origin).await {
         Ok(next) => go(&visitor, next),
-        Err(error) => {
-            let explained = explain(visitor.t, &error);
-            let mut page = password_view(&state, &visitor, &flow);
-            page.chrome.errors = explained.messages.clone();
-            refused(&visitor, &explained, &page)
-        }
+        Err(error) => show_refusal(&visitor, &error, password_view(&state, &visitor, &flow)),
     }
 }
 
@@ -202,12 +192,7 @@ pub async fn send_code(State(state): State<WebState>, visitor: Visitor, body: By
     };
     match authorize::send_magic_code(&state.app, &mut flow, visitor.t.lang, &visitor.origin).await {
         Ok(()) => see_other(&visitor, "/sign-in/code?sent=1"),
-        Err(error) => {
-            let explained = explain(visitor.t, &error);
-            let mut page = code_view(&state, &visitor, &flow);
-            page.chrome.errors = explained.messages.clone();
-            refused(&visitor, &explained, &page)
-        }
+        Err(error) => show_refusal(&visitor, &error, code_view(&state, &visitor, &flow)),
     }
 }
 
@@ -218,12 +203,7 @@ pub async fn submit_code(State(state): State<WebState>, visitor: Visitor, body: 
     };
     match authorize::sign_in_with_code(&state.app, &mut flow, &form.text("code"), &visitor.origin).await {
         Ok(next) => go(&visitor, next),
-        Err(error) => {
-            let explained = explain(visitor.t, &error);
-            let mut page = code_view(&state, &visitor, &flow);
-            page.chrome.errors = explained.messages.clone();
-            refused(&visitor, &explained, &page)
-        }
+        Err(error) => show_refusal(&visitor, &error, code_view(&state, &visitor, &flow)),
     }
 }
 
@@ -313,12 +293,7 @@ pub async fn submit_verification(State(state): State<WebState>, visitor: Visitor
     };
     match authorize::verify_email(&state.app, &mut flow, &form.text("code"), &visitor.origin).await {
         Ok(next) => go(&visitor, next),
-        Err(error) => {
-            let explained = explain(visitor.t, &error);
-            let mut page = verify_page_for(&state, &visitor, &flow);
-            page.chrome.errors = explained.messages.clone();
-            refused(&visitor, &explained, &page)
-        }
+        Err(error) => show_refusal(&visitor, &error, verify_page_for(&state, &visitor, &flow)),
     }
 }
 
@@ -329,12 +304,7 @@ pub async fn resend_verification(State(state): State<WebState>, visitor: Visitor
     };
     match authorize::resend_verification(&state.app, &mut flow, visitor.t.lang, &visitor.origin).await {
         Ok(()) => see_other(&visitor, "/verify-email?sent=1"),
-        Err(error) => {
-            let explained = explain(visitor.t, &error);
-            let mut page = verify_page_for(&state, &visitor, &flow);
-            page.chrome.errors = explained.messages.clone();
-            refused(&visitor, &explained, &page)
-        }
+        Err(error) => show_refusal(&visitor, &error, verify_page_for(&state, &visitor, &flow)),
     }
 }
 
@@ -389,16 +359,10 @@ pub async fn choose_organization(State(state): State<WebState>, visitor: Visitor
             response.headers_mut().append(header::SET_COOKIE, visitor.last_organization_header(&chosen));
             response
         }
-        Err(error) => {
-            let explained = explain(visitor.t, &error);
-            match organizations_for(&state, &visitor, &flow).await {
-                Ok(mut page) => {
-                    page.chrome.errors = explained.messages.clone();
-                    refused(&visitor, &explained, &page)
-                }
-                Err(response) => response,
-            }
-        }
+        Err(error) => match organizations_for(&state, &visitor, &flow).await {
+            Ok(page) => show_refusal(&visitor, &error, page),
+            Err(response) => response,
+        },
     }
 }
 
