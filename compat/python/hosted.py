@@ -28,6 +28,8 @@ class CookieJar:
 
     def __init__(self) -> None:
         self.cookies: dict[str, str] = {}
+        # The hidden `flow` field of the last hosted page seen.
+        self.flow_tag: Optional[str] = None
 
     def store(self, headers: Any) -> None:
         for line in headers.get_all("Set-Cookie") or []:
@@ -74,6 +76,9 @@ def browse(jar: CookieJar, target: str, form: Optional[dict[str, str]] = None) -
     data = None
     method = "GET"
     if form is not None:
+        # Forms carry the hidden `flow` field of the page they came from, as a browser's would.
+        if jar.flow_tag is not None and "flow" not in form:
+            form = {"flow": jar.flow_tag, **form}
         data = urllib.parse.urlencode(form).encode()
         headers["Content-Type"] = "application/x-www-form-urlencoded"
         method = "POST"
@@ -84,7 +89,11 @@ def browse(jar: CookieJar, target: str, form: Optional[dict[str, str]] = None) -
     except urllib.error.HTTPError as e:
         status, res_headers, raw = e.code, e.headers, e.read()
     jar.store(res_headers)
-    return Page(status, res_headers.get("Location"), res_headers, raw.decode("utf-8", "replace"))
+    text = raw.decode("utf-8", "replace")
+    flow_tag = hidden_input(text, "flow")
+    if flow_tag is not None:
+        jar.flow_tag = flow_tag
+    return Page(status, res_headers.get("Location"), res_headers, text)
 
 
 def hidden_input(html: str, name: str) -> Optional[str]:

@@ -84,16 +84,16 @@ export async function newPage({ viewport = { width: 1024, height: 768 } } = {}) 
 }
 
 /**
- * With PORTICO_SCREENSHOTS=1, save a full-page PNG as
- * docs/screenshots/<name>.png and return its path; otherwise do nothing (so
- * test runs leave the tree clean).
+ * With PORTICO_SCREENSHOTS=1, save a full-page PNG (or only the viewport,
+ * with `fullPage: false`) as docs/screenshots/<name>.png and return its
+ * path; otherwise do nothing (so test runs leave the tree clean).
  */
-export async function screenshot(page, name) {
+export async function screenshot(page, name, { fullPage = true } = {}) {
   if (process.env.PORTICO_SCREENSHOTS !== '1') return undefined;
   if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new Error(`screenshot name ${JSON.stringify(name)}: use a-z, 0-9 and -`);
   await mkdir(SCREENSHOT_DIR, { recursive: true });
   const path = join(SCREENSHOT_DIR, `${name}.png`);
-  await page.screenshot({ path, fullPage: true, animations: 'disabled' });
+  await page.screenshot({ path, fullPage, animations: 'disabled' });
   return path;
 }
 

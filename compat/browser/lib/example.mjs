@@ -84,3 +84,26 @@ export async function startExample(name, { port, env = {}, timeoutMs = 15_000 } 
   }
   return { url, redirectUri: `${url}/callback`, output: () => log, stop };
 }
+
+/**
+ * What the example app's signed-in page shows (each field's raw value, from
+ * its data-value): { email, userId, sessionId, organizationId, role, roles,
+ * permissions, accessTokenExpires, notice }. `roles` and `permissions` are
+ * arrays; absent values are ''.
+ */
+export async function readAppSession(page) {
+  const value = (id) => page.locator(`#${id}`).getAttribute('data-value');
+  const list = async (id) => JSON.parse((await value(id)) || '[]');
+  const notices = page.locator('[role=status]');
+  return {
+    email: await value('user-email'),
+    userId: await value('user-id'),
+    sessionId: await value('session-id'),
+    organizationId: await value('organization-id'),
+    role: await value('role'),
+    roles: await list('roles'),
+    permissions: (await list('permissions')).sort(),
+    accessTokenExpires: await value('access-token-expires'),
+    notice: (await notices.count()) ? (await notices.first().innerText()).trim() : undefined,
+  };
+}

@@ -17,6 +17,8 @@ export const REDIRECT_URI = 'http://localhost:3000/callback';
 export class CookieJar {
   constructor() {
     this.cookies = new Map();
+    /** The hidden `flow` field of the last hosted page seen. */
+    this.flowTag = undefined;
   }
 
   /** Keep the cookies a response sets (Max-Age=0 deletes). */
@@ -54,11 +56,14 @@ export async function browse(jar, target, { method = 'GET', form } = {}) {
   const init = { method, headers, redirect: 'manual' };
   if (form !== undefined) {
     init.method = 'POST';
-    init.body = new URLSearchParams(form);
+    // Forms carry the hidden `flow` field of the page they came from, as a browser's would.
+    init.body = new URLSearchParams(jar.flowTag !== undefined && !('flow' in form) ? { flow: jar.flowTag, ...form } : form);
   }
   const res = await fetch(url, init);
   jar.store(res.headers);
   const text = await res.text();
+  const flowTag = hiddenInput(text, 'flow');
+  if (flowTag !== undefined) jar.flowTag = flowTag;
   return { status: res.status, location: res.headers.get('location'), headers: res.headers, text };
 }
 

@@ -421,18 +421,24 @@ async fn proceed(app: &App, flow: &mut SignInFlow, user: User, method: AuthMetho
     }
 }
 
-/// The organizations the flow's user can choose from: (id, name, role slug).
+/// The organizations the flow's user can choose from: (id, name, name of their role).
 pub async fn choices(app: &App, flow: &SignInFlow) -> Result<Vec<(OrganizationId, String, String)>> {
     let Some(user) = flow.user() else { return Ok(Vec::new()) };
     let mut reader = app.db.read().await?;
     let organizations = portico_store::memberships::active_for_user(reader.conn(), &user).await?;
     let mut out = Vec::with_capacity(organizations.len());
     for (id, name) in organizations {
-        let role = match portico_store::memberships::find_state(reader.conn(), &user, &id).await? {
+        let slug = match portico_store::memberships::find_state(reader.conn(), &user, &id).await? {
             Some(state) => portico_store::memberships::get(reader.conn(), &state.id).await?.map(|m| m.role.slug),
             None => None,
         };
-        out.push((id, name, role.unwrap_or_default()));
+        let Some(slug) = slug else { continue };
+        // People read the role's name; its slug is for code.
+        let role = match portico_store::roles::get_organization_role(reader.conn(), &id, &slug).await? {
+            Some(role) => role.name,
+            None => portico_store::roles::get_environment_role(reader.conn(), &slug).await?.map_or(slug, |r| r.name),
+        };
+        out.push((id, name, role));
     }
     Ok(out)
 }
@@ -510,6 +516,12 @@ pub(crate) async fn revoke_replayed(app: &App, code: &AuthorizationCode) -> Resu
         }
     }
     Ok(())
+}
+
+/// A short public name for the flow behind a cookie, put in forms: it tells which flow a form
+/// was shown for without revealing the cookie.
+pub fn flow_tag(cookie: &str) -> String {
+    portico_crypto::secret::sha256_hex(cookie).chars().take(16).collect()
 }
 
 /// A fresh random token for browser cookies (CSRF).

@@ -96,12 +96,13 @@ pub async fn get(app: &App, id: &str) -> Result<PasswordReset> {
     to_object(app, &row)
 }
 
-/// Whether `token` is a live reset link (for the hosted page, before it asks for a password).
-pub async fn is_usable(app: &App, token: &str) -> Result<bool> {
+/// The address a live reset link is for (the hosted page shows it before asking for a
+/// password); `None` when the link is unknown, used or expired.
+pub async fn usable_for(app: &App, token: &str) -> Result<Option<String>> {
     let mut reader = app.db.read().await?;
     let row = portico_store::password_resets::find_by_token(reader.conn(), &portico_crypto::secret::sha256_hex(token))
         .await?;
-    Ok(row.is_some_and(|r| r.used_at.is_none() && r.expires_at > app.now().unix_ms()))
+    Ok(row.filter(|r| r.used_at.is_none() && r.expires_at > app.now().unix_ms()).map(|r| r.email))
 }
 
 /// Sets a new password with a reset token. The token is used up, the email counts as verified

@@ -340,7 +340,10 @@ impl Browser {
     /// Posts a form from one of Portico's own pages (same origin), with this browser's CSRF token.
     pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
         let csrf = self.cookies.get("portico_csrf").cloned().unwrap_or_default();
-        let mut pairs: Vec<(&str, &str)> = vec![("csrf_token", csrf.as_str())];
+        // The hidden `flow` field the page's form carries.
+        let flow =
+            self.cookies.get("portico_flow").map(|cookie| portico_app::authorize::flow_tag(cookie)).unwrap_or_default();
+        let mut pairs: Vec<(&str, &str)> = vec![("csrf_token", csrf.as_str()), ("flow", flow.as_str())];
         pairs.extend_from_slice(fields);
         self.post_raw(path, &pairs, "same-origin").await
     }

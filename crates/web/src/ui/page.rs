@@ -16,6 +16,9 @@ pub struct Chrome {
     pub product: String,
     pub logo_url: Option<String>,
     pub csrf: String,
+    /// Names the sign-in flow a form belongs to, so a form from a flow that another tab replaced
+    /// is refused instead of finishing the other flow.
+    pub flow_tag: Option<String>,
     /// (code, name, link to this page in that language, whether it is the current one)
     pub languages: Vec<(&'static str, &'static str, String, bool)>,
     pub errors: Vec<String>,
@@ -35,6 +38,7 @@ impl Chrome {
             product: branding.product_name.clone(),
             logo_url: branding.logo_url.clone(),
             csrf: visitor.csrf.clone(),
+            flow_tag: visitor.flow_cookie.as_deref().map(portico_app::authorize::flow_tag),
             languages: portico_app::i18n::LANGUAGES
                 .iter()
                 .map(|(code, name, _)| (*code, *name, visitor.path_in(code), *code == t.lang))
@@ -116,6 +120,8 @@ pub struct ForgotPasswordPage {
 pub struct ResetPasswordPage {
     pub chrome: Chrome,
     pub token: String,
+    /// Which account the link is for; empty when the page is shown again after a refusal.
+    pub subtitle: String,
 }
 
 #[derive(Template)]

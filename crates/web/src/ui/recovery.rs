@@ -62,12 +62,13 @@ fn link_no_longer_works(state: &WebState, visitor: &Visitor) -> Response {
 
 pub async fn reset_page(State(state): State<WebState>, visitor: Visitor) -> Response {
     let token = visitor.query("token").unwrap_or_default().to_owned();
-    match portico_app::password_resets::is_usable(&state.app, &token).await {
-        Ok(true) => {
-            let page = ResetPasswordPage { chrome: Chrome::new(&state, &visitor, "reset.title"), token };
+    match portico_app::password_resets::usable_for(&state.app, &token).await {
+        Ok(Some(email)) => {
+            let subtitle = visitor.t.format("reset.subtitle", &[("email", &email)]);
+            let page = ResetPasswordPage { chrome: Chrome::new(&state, &visitor, "reset.title"), token, subtitle };
             render(StatusCode::OK, &visitor, &page)
         }
-        Ok(false) => link_no_longer_works(&state, &visitor),
+        Ok(None) => link_no_longer_works(&state, &visitor),
         Err(error) => {
             let explained = explain(visitor.t, &error);
             error_page(&state, &visitor, explained.status, "internal")
@@ -99,7 +100,7 @@ pub async fn submit_reset(State(state): State<WebState>, visitor: Visitor, body:
         Err(error) => show_refusal(
             &visitor,
             &error,
-            ResetPasswordPage { chrome: Chrome::new(&state, &visitor, "reset.title"), token },
+            ResetPasswordPage { chrome: Chrome::new(&state, &visitor, "reset.title"), token, subtitle: String::new() },
         ),
     }
 }

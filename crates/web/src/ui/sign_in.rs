@@ -35,6 +35,12 @@ async fn posted_flow(state: &WebState, visitor: &Visitor, body: &Bytes) -> Resul
     if !visitor.form_is_genuine(&form) {
         return Err(error_page(state, visitor, StatusCode::FORBIDDEN, "csrf"));
     }
+    // One browser has one flow at a time: a form shown for a flow that a newer sign-in (in
+    // another tab) replaced must not carry on with the newer one.
+    let current = visitor.flow_cookie.as_deref().map(authorize::flow_tag);
+    if form.get("flow").is_none_or(|tag| current.as_deref() != Some(tag)) {
+        return Err(error_page(state, visitor, StatusCode::CONFLICT, "flow_replaced"));
+    }
     Ok((flow_of(state, visitor).await?, form))
 }
 
@@ -191,7 +197,9 @@ pub async fn send_code(State(state): State<WebState>, visitor: Visitor, body: By
         Err(response) => return response,
     };
     match authorize::send_magic_code(&state.app, &mut flow, visitor.t.lang, &visitor.origin).await {
-        Ok(()) => see_other(&visitor, "/sign-in/code?sent=1"),
+        // The code page says a code was sent; "sent again" is for the resend button.
+        Ok(()) if visitor.query("again").is_some() => see_other(&visitor, "/sign-in/code?sent=1"),
+        Ok(()) => see_other(&visitor, "/sign-in/code"),
         Err(error) => show_refusal(&visitor, &error, code_view(&state, &visitor, &flow)),
     }
 }
