@@ -5,7 +5,7 @@ use crate::branding::Branding;
 use crate::dns::DnsResolver;
 use crate::keys::Keyring;
 use crate::mail::{DevMailbox, Mailer};
-use crate::passwords::PasswordHasher;
+use crate::passwords::{BoundedBlocking, PasswordHasher};
 use crate::ports::{Clock, IdGenerator};
 use crate::rate_limits::Limit;
 use portico_crypto::seal::Sealer;
@@ -98,6 +98,8 @@ pub struct App {
     pub settings: Arc<AppSettings>,
     pub(crate) ids: Arc<IdGenerator>,
     pub(crate) passwords: PasswordHasher,
+    /// Where access tokens are signed (RS256, a fraction of a millisecond each).
+    pub(crate) signer: BoundedBlocking,
     pub(crate) api_key_cache: Arc<ApiKeyCache>,
     pub(crate) sealer: Arc<Sealer>,
     pub(crate) keyring: Arc<Keyring>,
@@ -120,6 +122,7 @@ impl App {
             settings: Arc::new(settings),
             ids: Arc::new(IdGenerator::default()),
             passwords: PasswordHasher::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
+            signer: BoundedBlocking::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
             api_key_cache: Arc::new(ApiKeyCache::default()),
         }
     }
