@@ -22,7 +22,7 @@ const FLOW_TTL_MS: i64 = 60 * 60 * 1000;
 const CODE_TTL_MS: i64 = 10 * 60 * 1000;
 
 /// The query of `GET /user_management/authorize`.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct AuthorizeRequest {
     pub client_id: Option<String>,
     pub redirect_uri: Option<String>,
@@ -308,7 +308,7 @@ pub async fn sign_in_with_code(app: &App, flow: &mut SignInFlow, code: &str, ori
 }
 
 /// What the sign-up form sends.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct SignUp {
     pub first_name: Option<String>,
     pub last_name: Option<String>,

@@ -114,7 +114,11 @@ where
             Some(token) if token.len() == 43 && token.bytes().all(|b| b.is_ascii_alphanumeric()) => {
                 (token.clone(), false)
             }
-            _ => (portico_crypto_token().map_err(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())?, true),
+            _ => (
+                portico_app::authorize::new_browser_token()
+                    .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())?,
+                true,
+            ),
         };
         let header_text = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let fetch_site = header_text("sec-fetch-site");
@@ -146,10 +150,6 @@ where
             cross_site,
         })
     }
-}
-
-fn portico_crypto_token() -> Result<String, ()> {
-    portico_app::authorize::new_browser_token().map_err(|_| ())
 }
 
 impl Visitor {
