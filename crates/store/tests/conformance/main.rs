@@ -157,3 +157,51 @@ async fn pages_and_cursors_agree_on_both_engines() {
         assert_eq!(last.data[0].email.as_str(), "u6@example.com");
     }
 }
+
+#[tokio::test]
+async fn an_outbox_message_is_leased_to_one_worker_at_a_time() {
+    use portico_store::email_outbox::{self, OutboxEmail};
+    for (db, _dir) in engines().await {
+        let now = Timestamp::from_unix_ms(1_800_000_000_000);
+        let mut tx = db.begin().await.unwrap();
+        for n in 0..20 {
+            let email = OutboxEmail {
+                id: format!("email_{n:02}"),
+                recipient: format!("r{n}@example.com"),
+                subject: "s".into(),
+                body_sealed: "b".into(),
+                attempts: 0,
+                next_attempt_at: now.unix_ms(),
+                last_error: None,
+                sent_at: None,
+                failed_at: None,
+                created_at: now.unix_ms(),
+            };
+            email_outbox::insert(tx.conn(), &email).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        // Two workers (as on two nodes) claim at once: every message goes to exactly one.
+        let claim = || async {
+            let mut tx = db.begin().await.unwrap();
+            let claimed = email_outbox::claim_due(tx.conn(), now, now.plus_ms(60_000), 15).await.unwrap();
+            tx.commit().await.unwrap();
+            claimed.into_iter().map(|e| e.id).collect::<Vec<_>>()
+        };
+        let (a, b) = tokio::join!(claim(), claim());
+        let mut all: Vec<_> = a.iter().chain(b.iter()).cloned().collect();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), a.len() + b.len(), "{:?}: a message was leased twice", db.engine());
+        assert_eq!(all.len(), 20, "{:?}", db.engine());
+        // Leased messages are not handed out again until the lease runs out.
+        let mut tx = db.begin().await.unwrap();
+        assert!(email_outbox::claim_due(tx.conn(), now.plus_ms(1_000), now.plus_ms(61_000), 50).await.unwrap().is_empty());
+        // A failure with a retry time comes back then; a sent one never does.
+        email_outbox::mark_failed(tx.conn(), "email_00", "451 later", Some(now.plus_ms(5_000)), now).await.unwrap();
+        email_outbox::mark_sent(tx.conn(), "email_01", now).await.unwrap();
+        let retried = email_outbox::claim_due(tx.conn(), now.plus_ms(5_000), now.plus_ms(65_000), 50).await.unwrap();
+        assert_eq!(retried.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), vec!["email_00"], "{:?}", db.engine());
+        assert_eq!(retried[0].attempts, 2);
+        tx.commit().await.unwrap();
+    }
+}
