@@ -347,6 +347,18 @@ async fn serve(settings: Settings) -> Result<()> {
     portico_app::keys::ensure_signing_key(&app).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let metrics = portico_web::middleware::install_metrics_recorder()
         .map_err(|e| anyhow::anyhow!("cannot install the metrics recorder: {e}"))?;
+    // Histograms keep every sample until upkeep folds them into their buckets: without it,
+    // memory grows with traffic between scrapes (and forever when nothing scrapes).
+    let upkeep = {
+        let metrics = metrics.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                every.tick().await;
+                metrics.run_upkeep();
+            }
+        })
+    };
     let state =
         portico_web::WebState::new(app.clone(), Some(metrics), settings.mode == Mode::Dev, settings.public_url.clone());
     let listener = tokio::net::TcpListener::bind(settings.listen)
@@ -372,6 +384,7 @@ async fn serve(settings: Settings) -> Result<()> {
         .context("the HTTP server stopped")?;
     maintenance.abort();
     outbox.abort();
+    upkeep.abort();
     app.db.close().await;
     tracing::info!("Portico stopped");
     Ok(())
