@@ -62,7 +62,7 @@ pub fn router(state: WebState) -> Router {
         OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(api::routes(state.clone())).split_for_parts();
     let (ops, ops_doc) = ops::routes().split_for_parts();
     openapi.merge(ops_doc);
-    let (flow, flow_doc) = flow::routes().split_for_parts();
+    let (flow, flow_doc) = flow::routes().merge(ui::documented_routes()).split_for_parts();
     openapi.merge(flow_doc);
     let openapi = std::sync::Arc::new(openapi);
     Router::new()

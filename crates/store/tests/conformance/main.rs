@@ -195,7 +195,9 @@ async fn an_outbox_message_is_leased_to_one_worker_at_a_time() {
         assert_eq!(all.len(), 20, "{:?}", db.engine());
         // Leased messages are not handed out again until the lease runs out.
         let mut tx = db.begin().await.unwrap();
-        assert!(email_outbox::claim_due(tx.conn(), now.plus_ms(1_000), now.plus_ms(61_000), 50).await.unwrap().is_empty());
+        assert!(
+            email_outbox::claim_due(tx.conn(), now.plus_ms(1_000), now.plus_ms(61_000), 50).await.unwrap().is_empty()
+        );
         // A failure with a retry time comes back then; a sent one never does.
         email_outbox::mark_failed(tx.conn(), "email_00", "451 later", Some(now.plus_ms(5_000)), now).await.unwrap();
         email_outbox::mark_sent(tx.conn(), "email_01", now).await.unwrap();

@@ -34,6 +34,12 @@ async fn the_openapi_document_lists_every_api_route() {
         ("/authorization/roles/{slug}/permissions", "put"),
         ("/authorization/organizations/{organization_id}/roles/{slug}/permissions/{permission}", "delete"),
         ("/events", "get"),
+        ("/user_management/authorize", "get"),
+        ("/user_management/authenticate", "post"),
+        ("/user_management/magic_auth", "post"),
+        ("/user_management/users/{id}/email_verification/confirm", "post"),
+        ("/user_management/password_reset/confirm", "post"),
+        ("/user_management/invitations/{id}/resend", "post"),
         ("/ready", "get"),
     ] {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing from /openapi.json");

@@ -22,9 +22,13 @@ use portico_app::i18n::Catalog;
 use portico_app::sessions::Origin;
 use std::collections::HashMap;
 
+/// `/user_management/authorize`, which starts the hosted pages, in the OpenAPI document.
+pub fn documented_routes() -> utoipa_axum::router::OpenApiRouter<WebState> {
+    utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(sign_in::authorize))
+}
+
 pub fn routes() -> Router<WebState> {
     Router::new()
-        .route("/user_management/authorize", get(sign_in::authorize))
         .route("/sign-in", get(sign_in::email_page).post(sign_in::submit_email))
         .route("/sign-in/password", get(sign_in::password_page).post(sign_in::submit_password))
         .route("/sign-in/code", get(sign_in::code_page).post(sign_in::submit_code))

@@ -54,6 +54,19 @@ fn go(visitor: &Visitor, next: Next) -> Response {
 
 /// `GET /user_management/authorize`: checks the client and redirect URI (an error page, never a
 /// redirect, when either is wrong), then starts a flow and shows its first page.
+#[utoipa::path(get, path = "/user_management/authorize", tag = "authentication", security(()),
+    params(
+        ("client_id" = String, Query), ("redirect_uri" = String, Query, description = "Exactly one of the client's redirect URIs"),
+        ("response_type" = String, Query, description = "code"), ("state" = Option<String>, Query, description = "Returned verbatim"),
+        ("code_challenge" = Option<String>, Query, description = "PKCE S256 challenge"), ("code_challenge_method" = Option<String>, Query, description = "S256"),
+        ("provider" = Option<String>, Query, description = "authkit"), ("screen_hint" = Option<String>, Query, description = "sign-in or sign-up"),
+        ("login_hint" = Option<String>, Query), ("organization_id" = Option<String>, Query), ("invitation_token" = Option<String>, Query),
+        ("prompt" = Option<String>, Query, description = "none answers login_required"), ("max_age" = Option<String>, Query),
+    ),
+    responses(
+        (status = 302, description = "To the first hosted page; or back to redirect_uri with error and state"),
+        (status = 400, description = "An HTML error page: unknown client, or a redirect URI the client does not list"),
+    ))]
 pub async fn authorize(State(state): State<WebState>, visitor: Visitor) -> Response {
     let mut request = AuthorizeRequest::default();
     for (field, value) in [
