@@ -29,6 +29,16 @@ async fn flow_of(state: &WebState, visitor: &Visitor) -> Result<SignInFlow, Resp
     }
 }
 
+/// Loads the browser's flow for a page that needs the email typed on the first page; without
+/// it, back to that page.
+async fn flow_with_email(state: &WebState, visitor: &Visitor) -> Result<SignInFlow, Response> {
+    let flow = flow_of(state, visitor).await?;
+    if flow.email.is_none() {
+        return Err(see_other(visitor, "/sign-in"));
+    }
+    Ok(flow)
+}
+
 /// Loads the flow for a form submission, after checking the submission is genuine.
 async fn posted_flow(state: &WebState, visitor: &Visitor, body: &Bytes) -> Result<(SignInFlow, Form), Response> {
     let form = Form::parse(body);
@@ -154,13 +164,10 @@ fn password_view(state: &WebState, visitor: &Visitor, flow: &SignInFlow) -> Pass
 
 pub async fn password_page(State(state): State<WebState>, visitor: Visitor) -> Response {
     let (state, visitor) = (&state, &visitor);
-    let flow = match flow_of(state, visitor).await {
+    let flow = match flow_with_email(state, visitor).await {
         Ok(flow) => flow,
         Err(response) => return response,
     };
-    if flow.email.is_none() {
-        return see_other(visitor, "/sign-in");
-    }
     render(StatusCode::OK, visitor, &password_view(state, visitor, &flow))
 }
 
@@ -190,13 +197,10 @@ fn code_view(state: &WebState, visitor: &Visitor, flow: &SignInFlow) -> CodePage
 
 pub async fn code_page(State(state): State<WebState>, visitor: Visitor) -> Response {
     let (state, visitor) = (&state, &visitor);
-    let flow = match flow_of(state, visitor).await {
+    let flow = match flow_with_email(state, visitor).await {
         Ok(flow) => flow,
         Err(response) => return response,
     };
-    if flow.email.is_none() {
-        return see_other(visitor, "/sign-in");
-    }
     let mut page = code_view(state, visitor, &flow);
     if visitor.query("sent").is_some() {
         page.chrome.notice = Some(visitor.t.get("code.sent").to_owned());
