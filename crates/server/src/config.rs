@@ -279,7 +279,13 @@ impl Settings {
                         "email.smtp_url must start with smtp:// or smtps:// (e.g. smtp://user:pass@mail.example.com:587?tls=required)"
                     );
                 }
-                let from = from.unwrap_or_else(|| format!("{} <no-reply@localhost>", branding.product_name));
+                let from = match from {
+                    Some(from) => from,
+                    None if mode == Mode::Production => bail!(
+                        "email.from is required in production: the sender of sign-in codes and links, such as \"Acme <no-reply@acme.com>\""
+                    ),
+                    None => format!("{} <no-reply@localhost>", branding.product_name),
+                };
                 if !portico_app::mail::is_valid_sender(&from) {
                     bail!("email.from must be an address such as \"Acme <no-reply@acme.com>\", not {from:?}");
                 }
@@ -474,5 +480,15 @@ mod tests {
         let production = "mode = \"production\"\npublic_url = \"https://auth.example.com\"\nsecret_key = \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"";
         let error = load_with(production, Overrides::default()).unwrap_err().to_string();
         assert!(error.contains("email.smtp_url is required"), "{error}");
+        let error = load_with(&format!("{production}\n[email]\nsmtp_url = \"smtp://mail:25\""), Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("email.from is required"), "{error}");
+        let settings = load_with(
+            &format!("{production}\n[email]\nsmtp_url = \"smtp://mail:25\"\nfrom = \"Acme <no-reply@acme.test>\""),
+            Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(settings.smtp.map(|(_, from)| from).as_deref(), Some("Acme <no-reply@acme.test>"));
     }
 }
