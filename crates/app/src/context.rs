@@ -121,7 +121,8 @@ impl App {
             dns,
             settings: Arc::new(settings),
             ids: Arc::new(IdGenerator::default()),
-            passwords: PasswordHasher::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
+            passwords: PasswordHasher::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+                .unwrap_or_else(|e| panic!("cannot start the password-hashing threads: {e}")),
             signer: BoundedBlocking::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
             api_key_cache: Arc::new(ApiKeyCache::default()),
         }
