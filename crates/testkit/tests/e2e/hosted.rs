@@ -473,6 +473,10 @@ async fn api_sign_in_asks_for_email_verification_first() {
     };
     let wrong = exchange(&t, verify("999999")).await;
     assert_eq!((wrong.status, wrong.body["code"].as_str()), (400, Some("invalid_one_time_code")));
+    let user_id = created.str("id");
+    let missing = t.post(&format!("/user_management/users/{user_id}/email_verification/confirm"), json!({})).await;
+    assert_eq!(missing.status, 422, "{}", missing.text);
+    assert_eq!(missing.body["errors"][0]["field"], "code");
     let done = exchange(&t, verify(&code)).await;
     assert_eq!(done.status, 200, "{}", done.text);
     assert_eq!(done.body["user"]["email_verified"], true);

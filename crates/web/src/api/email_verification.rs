@@ -36,13 +36,17 @@ pub struct VerifyEmail {
 #[utoipa::path(post, path = "/user_management/users/{id}/email_verification/confirm", tag = "users",
     params(("id" = String, Path, description = "user_…")), request_body = VerifyEmail,
     responses((status = 200, description = "{ user }, now with email_verified"),
-        (status = 400, description = "invalid_one_time_code, one_time_code_expired, …"), (status = 404, description = "No such user")))]
+        (status = 400, description = "invalid_one_time_code, one_time_code_expired, …"), (status = 404, description = "No such user"),
+        (status = 422, description = "code is missing")))]
 async fn verify_email(
     State(state): State<WebState>,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<VerifyEmail>,
 ) -> ApiResult<Json<Value>> {
-    let code = input.code.unwrap_or_default();
+    let Some(code) = input.code.filter(|c| !c.trim().is_empty()) else {
+        let missing = portico_domain::FieldError::new("code", "code_required", "code is required");
+        return Err(portico_app::Error::Invalid(missing.into()).into());
+    };
     let user = portico_app::email_verification::confirm(&state.app, &id, &code, None).await?;
     Ok(Json(json!({ "user": user })))
 }
