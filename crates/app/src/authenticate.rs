@@ -408,7 +408,11 @@ async fn authorization_code(
         ip_address: origin.ip_address.or(found.ip_address.clone()),
         user_agent: origin.user_agent.or(found.user_agent.clone()),
     };
-    let issued = sessions::start(app, user, organization, method, &origin).await?;
+    let issued = match found.continues_session_id.as_deref() {
+        // From the organization switcher: the same session, now in the chosen organization.
+        Some(session) => sessions::continue_in(app, session, user, organization).await?,
+        None => sessions::start(app, user, organization, method, &origin).await?,
+    };
     let mut tx = app.db.begin().await?;
     portico_store::authorization_codes::set_session(tx.conn(), &found.id, &issued.session_id).await?;
     tx.commit().await?;

@@ -56,6 +56,7 @@ pub enum FirstPage {
     SignIn,
     SignUp,
     Invitation,
+    ChooseOrganization,
 }
 
 #[derive(Debug)]
@@ -219,6 +220,7 @@ pub async fn begin(app: &App, request: AuthorizeRequest) -> std::result::Result<
         user_id: None,
         auth_method: None,
         email_verification_id: None,
+        continues_session_id: None,
         created_at: now.unix_ms(),
         updated_at: now.unix_ms(),
         expires_at: now.plus_ms(FLOW_TTL_MS).unix_ms(),
@@ -495,6 +497,7 @@ async fn finish(
         expires_at: now.plus_ms(CODE_TTL_MS).unix_ms(),
         used_at: None,
         session_id: None,
+        continues_session_id: flow.continues_session_id.clone(),
     };
     let mut tx = app.db.begin().await?;
     portico_store::authorization_codes::insert(tx.conn(), &record, &portico_crypto::secret::sha256_hex(&code)).await?;
@@ -505,6 +508,170 @@ async fn finish(
         pairs.push(("state", state));
     }
     Ok(Next::Redirect(append_query(&flow.redirect_uri, &pairs)))
+}
+
+/// How long an organization-switcher link can wait to be opened.
+const SWITCH_LINK_TTL_MS: i64 = 5 * 60 * 1000;
+
+/// What `POST /user_management/sessions/{id}/organization_switch` takes: where to send the
+/// browser back, as for `/authorize`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SwitchRequest {
+    pub client_id: Option<String>,
+    /// Exactly one of the client's redirect URIs; the code for the chosen organization goes there.
+    pub redirect_uri: Option<String>,
+    /// Returned verbatim with the code.
+    pub state: Option<String>,
+    /// PKCE S256 challenge; without it, the exchange needs the API key.
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+}
+
+/// A one-time link to the hosted organization switcher.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SwitchLink {
+    pub object: &'static str,
+    pub url: String,
+    pub session_id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub expires_at: portico_domain::Timestamp,
+}
+
+/// Creates a one-time link that shows a signed-in user their organizations and returns to the
+/// app with a code for the one they choose; exchanging that code continues `session_id` in the
+/// chosen organization. The app's backend asks for it (with its API key), so the link stands in
+/// for the sign-in the session already proved.
+pub async fn begin_switch(app: &App, session_id: &str, request: SwitchRequest) -> Result<SwitchLink> {
+    let now = app.now();
+    let id = portico_domain::SessionId::parse(session_id).ok_or_else(|| Error::not_found("Session", session_id))?;
+    let mut checker = portico_domain::validation::Checker::new();
+    let client_text = request.client_id.as_deref().unwrap_or_default();
+    let redirect_uri = request.redirect_uri.as_deref().unwrap_or_default();
+    let mut reader = app.db.read().await?;
+    let session = portico_store::sessions::get(reader.conn(), &id)
+        .await?
+        .ok_or_else(|| Error::not_found("Session", session_id))?;
+    let client = match ClientId::parse(client_text) {
+        Some(client_id) => portico_store::clients::get(reader.conn(), &client_id).await?,
+        None => None,
+    };
+    drop(reader);
+    if !session.is_live(now, app.settings.session_limits) {
+        checker.push(portico_domain::validation::FieldError::new(
+            "session_id",
+            "session_ended",
+            "The session has ended; the user must sign in again.",
+        ));
+    }
+    match &client {
+        None if client_text.is_empty() => {
+            checker.push(portico_domain::validation::FieldError::new("client_id", "required", "client_id is required."))
+        }
+        None => checker.push(portico_domain::validation::FieldError::new(
+            "client_id",
+            "invalid_client",
+            format!("Client '{client_text}' does not exist."),
+        )),
+        Some(_) if redirect_uri.is_empty() => checker.push(portico_domain::validation::FieldError::new(
+            "redirect_uri",
+            "required",
+            "redirect_uri is required.",
+        )),
+        Some(client) if !client.redirect_uris.iter().any(|allowed| allowed == redirect_uri) => {
+            checker.push(portico_domain::validation::FieldError::new(
+                "redirect_uri",
+                "redirect_uri_not_allowed",
+                format!("{redirect_uri} is not one of the client's redirect URIs."),
+            ))
+        }
+        Some(_) => {}
+    }
+    let code_challenge = match (request.code_challenge.as_deref(), request.code_challenge_method.as_deref()) {
+        (None | Some(""), None | Some("")) => None,
+        (Some(challenge), Some("S256"))
+            if (43..=128).contains(&challenge.len())
+                && challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            Some(challenge.to_owned())
+        }
+        (Some(_), Some("S256")) => {
+            checker.push(portico_domain::validation::FieldError::new(
+                "code_challenge",
+                "invalid",
+                "code_challenge must be a base64url SHA-256 digest.",
+            ));
+            None
+        }
+        _ => {
+            checker.push(portico_domain::validation::FieldError::new(
+                "code_challenge_method",
+                "invalid",
+                "code_challenge_method must be S256, with a code_challenge.",
+            ));
+            None
+        }
+    };
+    checker.finish()?;
+    let client = client.ok_or_else(|| Error::Internal("validated client missing".into()))?;
+    let link = codes::new_token()?;
+    let flow = SignInFlow {
+        id: app.ids.next_ulid(now).to_string(),
+        client_id: client.id.to_string(),
+        redirect_uri: redirect_uri.to_owned(),
+        state: request.state.filter(|s| !s.is_empty()),
+        code_challenge,
+        organization_hint: session.organization_id.as_ref().map(ToString::to_string),
+        invitation_id: None,
+        email: None,
+        user_id: Some(session.user_id.to_string()),
+        auth_method: Some(session.auth_method.clone()),
+        email_verification_id: None,
+        continues_session_id: Some(session.id.to_string()),
+        created_at: now.unix_ms(),
+        updated_at: now.unix_ms(),
+        expires_at: now.plus_ms(SWITCH_LINK_TTL_MS).unix_ms(),
+    };
+    let mut tx = app.db.begin().await?;
+    portico_store::sign_in_flows::insert(tx.conn(), &flow, &portico_crypto::secret::sha256_hex(&link)).await?;
+    tx.commit().await?;
+    Ok(SwitchLink {
+        object: "organization_switch",
+        url: append_query(&format!("{}/switch-organization", app.public_url()), &[("token", &link)]),
+        session_id: session.id.to_string(),
+        expires_at: now.plus_ms(SWITCH_LINK_TTL_MS),
+    })
+}
+
+/// Opens an organization-switcher link in a browser: the link works once, and from then on the
+/// flow answers to the returned cookie. `None` when the link is unknown, used or expired, or its
+/// session has ended.
+pub async fn open_switch(app: &App, link: &str) -> Result<Option<Started>> {
+    let now = app.now();
+    let cookie = codes::new_token()?;
+    let mut tx = app.db.begin().await?;
+    let claimed = portico_store::sign_in_flows::claim_link(
+        tx.conn(),
+        &portico_crypto::secret::sha256_hex(link),
+        &portico_crypto::secret::sha256_hex(&cookie),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    if !claimed {
+        return Ok(None);
+    }
+    let Some(flow) = find(app, &cookie).await? else { return Ok(None) };
+    let Some(session_id) = flow.continues_session_id.as_deref().and_then(portico_domain::SessionId::parse) else {
+        return Ok(None);
+    };
+    let mut reader = app.db.read().await?;
+    let live = portico_store::sessions::get(reader.conn(), &session_id)
+        .await?
+        .is_some_and(|s| s.is_live(now, app.settings.session_limits));
+    drop(reader);
+    Ok(live.then_some(Started { cookie, flow, first_page: FirstPage::ChooseOrganization }))
 }
 
 /// A replayed code: revoke the session its first exchange issued (RFC 9700 §4.5.3 / RFC 6749 §4.1.2).

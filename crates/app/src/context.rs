@@ -1,6 +1,7 @@
 //! The application state every use case runs against.
 
 use crate::api_keys::ApiKeyCache;
+use crate::authorization::PermissionCache;
 use crate::branding::Branding;
 use crate::dns::DnsResolver;
 use crate::keys::Keyring;
@@ -101,6 +102,8 @@ pub struct App {
     /// Where access tokens are signed (RS256, a fraction of a millisecond each).
     pub(crate) signer: BoundedBlocking,
     pub(crate) api_key_cache: Arc<ApiKeyCache>,
+    /// What every role permits, kept as new as the database's authorization version.
+    pub(crate) permission_cache: Arc<PermissionCache>,
     pub(crate) sealer: Arc<Sealer>,
     pub(crate) keyring: Arc<Keyring>,
     pub(crate) mailer: Arc<dyn Mailer>,
@@ -125,6 +128,7 @@ impl App {
                 .unwrap_or_else(|e| panic!("cannot start the password-hashing threads: {e}")),
             signer: BoundedBlocking::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
             api_key_cache: Arc::new(ApiKeyCache::default()),
+            permission_cache: Arc::new(PermissionCache::default()),
         }
     }
 

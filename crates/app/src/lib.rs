@@ -4,6 +4,7 @@
 
 pub mod api_keys;
 pub mod authenticate;
+pub mod authorization;
 pub mod authorize;
 pub mod bootstrap;
 pub mod branding;

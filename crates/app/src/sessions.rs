@@ -133,6 +133,50 @@ pub(crate) async fn start(
     })
 }
 
+/// Continues a live session of `user` in `organization` (the organization switcher's code
+/// exchange): the session keeps its id and what it proved, and gets a new refresh token that
+/// supersedes the ones the app held.
+pub(crate) async fn continue_in(
+    app: &App,
+    session_id: &str,
+    user: User,
+    organization: Option<OrganizationId>,
+) -> Result<Issued> {
+    let ended = || Error::Auth(AuthError::InvalidGrant("The session being switched has ended.".into()));
+    let now = app.now();
+    let id = SessionId::parse(session_id).ok_or_else(ended)?;
+    let mut reader = app.db.read().await?;
+    let mut session = portico_store::sessions::get(reader.conn(), &id).await?.ok_or_else(ended)?;
+    if session.user_id != user.id || !session.is_live(now, app.settings.session_limits) {
+        return Err(ended());
+    }
+    let claims = match &organization {
+        Some(org) => Some(org_claims(reader.conn(), &user.id, org).await?.ok_or_else(|| {
+            AuthError::OrganizationMembershipNotFound("The user is not an active member of the organization.".into())
+        })?),
+        None => None,
+    };
+    drop(reader);
+    let mut tx = app.db.begin().await?;
+    let (new_id, refresh_token) = new_refresh_token(app, tx.conn(), &session.id, now).await?;
+    portico_store::sessions::supersede_refresh_tokens(tx.conn(), &session.id, &new_id, now).await?;
+    if !portico_store::sessions::refreshed(tx.conn(), &session.id, organization.as_ref(), now).await? {
+        return Err(ended());
+    }
+    tx.commit().await?;
+    session.organization_id = organization.clone();
+    let access_token = sign(app, &session, organization.as_ref().zip(claims)).await?;
+    let method = AuthMethod::parse_session_name(&session.auth_method).unwrap_or(AuthMethod::Password);
+    Ok(Issued {
+        user,
+        organization_id: organization,
+        access_token,
+        refresh_token,
+        authentication_method: method.response_name(),
+        session_id: session.id,
+    })
+}
+
 /// What happened to the presented refresh token inside the transaction.
 enum Rotation {
     /// A new token replaced it.

@@ -24,17 +24,21 @@ pub struct AuthorizationCode {
     pub used_at: Option<i64>,
     /// The session the exchange issued; a replayed code revokes it.
     pub session_id: Option<String>,
+    /// For a code from the organization switcher: the session its exchange continues (in the
+    /// chosen organization) instead of starting a new one.
+    pub continues_session_id: Option<String>,
 }
 
 const COLUMNS: &str = "id, client_id, redirect_uri, code_challenge, user_id, organization_id, invitation_id, \
-    auth_method, ip_address, user_agent, created_at, expires_at, used_at, session_id";
+    auth_method, ip_address, user_agent, created_at, expires_at, used_at, session_id, continues_session_id";
 
 pub async fn insert(conn: Conn<'_>, code: &AuthorizationCode, code_sha256: &str) -> Result<()> {
     execute(
         conn,
         "INSERT INTO authorization_codes (id, code_sha256, client_id, redirect_uri, code_challenge, user_id, \
          organization_id, invitation_id, auth_method, ip_address, user_agent, created_at, expires_at, used_at, \
-         session_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL)",
+         session_id, continues_session_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL, $14)",
         &values![
             &code.id,
             code_sha256,
@@ -48,7 +52,8 @@ pub async fn insert(conn: Conn<'_>, code: &AuthorizationCode, code_sha256: &str)
             &code.ip_address,
             &code.user_agent,
             code.created_at,
-            code.expires_at
+            code.expires_at,
+            &code.continues_session_id
         ],
     )
     .await?;

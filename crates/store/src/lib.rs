@@ -34,6 +34,7 @@ macro_rules! bind_values {
 }
 
 pub mod api_keys;
+pub mod authorization;
 pub mod authorization_codes;
 pub mod clients;
 pub mod db;

@@ -88,6 +88,8 @@ pub async fn list(conn: Conn<'_>, request: &PageRequest) -> Result<Page<Permissi
 }
 
 /// Deletes a permission; roles that granted it stop granting it.
-pub async fn delete(conn: Conn<'_>, id: &PermissionId) -> Result<bool> {
-    Ok(execute(conn, "DELETE FROM permissions WHERE id = $1", &values![id.as_str()]).await? > 0)
+pub async fn delete(mut conn: Conn<'_>, id: &PermissionId) -> Result<bool> {
+    let deleted = execute(conn.reborrow(), "DELETE FROM permissions WHERE id = $1", &values![id.as_str()]).await? > 0;
+    crate::authorization::bump_version(conn).await?;
+    Ok(deleted)
 }

@@ -157,12 +157,17 @@ pub async fn ids_for_organization(
 pub async fn set_permissions(mut conn: Conn<'_>, role: &RoleId, permissions: &[PermissionId]) -> Result<()> {
     execute(conn.reborrow(), "DELETE FROM role_permissions WHERE role_id = $1", &values![role.as_str()]).await?;
     for permission in permissions {
-        add_permission(conn.reborrow(), role, permission).await?;
+        insert_permission(conn.reborrow(), role, permission).await?;
     }
-    Ok(())
+    crate::authorization::bump_version(conn).await
 }
 
-pub async fn add_permission(conn: Conn<'_>, role: &RoleId, permission: &PermissionId) -> Result<()> {
+pub async fn add_permission(mut conn: Conn<'_>, role: &RoleId, permission: &PermissionId) -> Result<()> {
+    insert_permission(conn.reborrow(), role, permission).await?;
+    crate::authorization::bump_version(conn).await
+}
+
+async fn insert_permission(conn: Conn<'_>, role: &RoleId, permission: &PermissionId) -> Result<()> {
     execute(
         conn,
         "INSERT INTO role_permissions (role_id, permission_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
@@ -172,14 +177,16 @@ pub async fn add_permission(conn: Conn<'_>, role: &RoleId, permission: &Permissi
     Ok(())
 }
 
-pub async fn remove_permission(conn: Conn<'_>, role: &RoleId, permission: &PermissionId) -> Result<bool> {
-    Ok(execute(
-        conn,
+pub async fn remove_permission(mut conn: Conn<'_>, role: &RoleId, permission: &PermissionId) -> Result<bool> {
+    let removed = execute(
+        conn.reborrow(),
         "DELETE FROM role_permissions WHERE role_id = $1 AND permission_id = $2",
         &values![role.as_str(), permission.as_str()],
     )
     .await?
-        > 0)
+        > 0;
+    crate::authorization::bump_version(conn).await?;
+    Ok(removed)
 }
 
 /// Roles that grant a permission, so their change can be recorded when it goes.
@@ -202,8 +209,10 @@ pub async fn holder_count(conn: Conn<'_>, role: &RoleId) -> Result<i64> {
     fetch_count(conn, "SELECT COUNT(*) FROM membership_roles WHERE role_id = $1", &values![role.as_str()]).await
 }
 
-pub async fn delete(conn: Conn<'_>, role: &RoleId) -> Result<bool> {
-    Ok(execute(conn, "DELETE FROM roles WHERE id = $1", &values![role.as_str()]).await? > 0)
+pub async fn delete(mut conn: Conn<'_>, role: &RoleId) -> Result<bool> {
+    let deleted = execute(conn.reborrow(), "DELETE FROM roles WHERE id = $1", &values![role.as_str()]).await? > 0;
+    crate::authorization::bump_version(conn).await?;
+    Ok(deleted)
 }
 
 /// Whether a slug is taken in either scope visible from `organization` (or by any organization

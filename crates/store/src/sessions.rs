@@ -192,6 +192,23 @@ pub async fn mark_used(conn: Conn<'_>, id: &str, successor: &str, at: Timestamp)
         == 1)
 }
 
+/// Retires every unused refresh token of the session in favour of `successor` (a new token
+/// issued for the same session), as if each had just been rotated.
+pub async fn supersede_refresh_tokens(
+    conn: Conn<'_>,
+    session: &SessionId,
+    successor: &str,
+    at: Timestamp,
+) -> Result<u64> {
+    execute(
+        conn,
+        "UPDATE refresh_tokens SET used_at = $3, successor_id = $2 \
+         WHERE session_id = $1 AND used_at IS NULL AND id <> $2",
+        &values![session.as_str(), successor, at],
+    )
+    .await
+}
+
 /// Spends a used token's one grace use. Returns `false` when it was already spent.
 pub async fn spend_grace(conn: Conn<'_>, id: &str) -> Result<bool> {
     Ok(execute(

@@ -23,6 +23,9 @@ pub struct SignInFlow {
     pub auth_method: Option<String>,
     /// The verification code sent when a sign-in needs the email proved first.
     pub email_verification_id: Option<String>,
+    /// Set when the organization switcher started the flow: the signed-in session it moves to
+    /// another organization (the user is known from the start).
+    pub continues_session_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
     pub expires_at: i64,
@@ -35,14 +38,16 @@ impl SignInFlow {
 }
 
 const COLUMNS: &str = "id, client_id, redirect_uri, state, code_challenge, organization_hint, \
-    invitation_id, email, user_id, auth_method, email_verification_id, created_at, updated_at, expires_at";
+    invitation_id, email, user_id, auth_method, email_verification_id, continues_session_id, created_at, updated_at, \
+    expires_at";
 
 pub async fn insert(conn: Conn<'_>, flow: &SignInFlow, cookie_sha256: &str) -> Result<()> {
     execute(
         conn,
         "INSERT INTO sign_in_flows (id, cookie_sha256, client_id, redirect_uri, state, code_challenge, \
-         organization_hint, invitation_id, email, user_id, auth_method, email_verification_id, created_at, \
-         updated_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+         organization_hint, invitation_id, email, user_id, auth_method, email_verification_id, continues_session_id, \
+         created_at, updated_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         &values![
             &flow.id,
             cookie_sha256,
@@ -56,6 +61,7 @@ pub async fn insert(conn: Conn<'_>, flow: &SignInFlow, cookie_sha256: &str) -> R
             &flow.user_id,
             &flow.auth_method,
             &flow.email_verification_id,
+            &flow.continues_session_id,
             flow.created_at,
             flow.updated_at,
             flow.expires_at
@@ -69,6 +75,20 @@ pub async fn insert(conn: Conn<'_>, flow: &SignInFlow, cookie_sha256: &str) -> R
 pub async fn find_by_cookie(conn: Conn<'_>, cookie_sha256: &str, now: Timestamp) -> Result<Option<SignInFlow>> {
     let sql = format!("SELECT {COLUMNS} FROM sign_in_flows WHERE cookie_sha256 = $1 AND expires_at > $2");
     fetch_optional(conn, &sql, &values![cookie_sha256, now]).await
+}
+
+/// Hands a flow from a one-time link to a browser cookie: the flow found by the link's digest
+/// now answers to the cookie's digest only, so the link works once. Returns false when the link
+/// is unknown, already used or expired.
+pub async fn claim_link(conn: Conn<'_>, link_sha256: &str, cookie_sha256: &str, now: Timestamp) -> Result<bool> {
+    let changed = execute(
+        conn,
+        "UPDATE sign_in_flows SET cookie_sha256 = $2, updated_at = $3 \
+         WHERE cookie_sha256 = $1 AND continues_session_id IS NOT NULL AND expires_at > $3",
+        &values![link_sha256, cookie_sha256, now],
+    )
+    .await?;
+    Ok(changed == 1)
 }
 
 /// Saves what the person has done so far.

@@ -155,6 +155,30 @@ impl TestApp {
         }
     }
 
+    /// Another Portico node on the same database (same secret key and settings, its own caches
+    /// and its own port), as several nodes share one PostgreSQL in production. Keep `self`
+    /// alive while the node is used: it owns the database.
+    pub async fn another_node(&self) -> TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base_url = format!("http://{}", listener.local_addr().expect("address"));
+        let app = App::new(self.app.db.clone(), self.app.clock.clone(), self.dns.clone(), (*self.app.settings).clone());
+        let state = portico_web::WebState::new(app.clone(), None, true, base_url.clone());
+        let router = portico_web::router(state);
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await;
+        });
+        TestApp {
+            base_url,
+            api_key: self.api_key.clone(),
+            client_id: self.client_id.clone(),
+            app,
+            dns: self.dns.clone(),
+            http: reqwest::Client::new(),
+            _db: TestDb { db: self.app.db.clone(), _dir: None },
+            server,
+        }
+    }
+
     /// Sends a request with the API key; `body` is sent as JSON when given.
     pub async fn request(&self, method: Method, path: &str, body: Option<Value>) -> Response {
         self.send(self.http.request(method, format!("{}{}", self.base_url, path)).bearer_auth(&self.api_key), body)

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
 mod authenticate;
+mod authorization;
 mod email;
 mod errors;
 mod events;

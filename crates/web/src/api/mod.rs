@@ -1,6 +1,7 @@
 //! The management API: WorkOS JSON, authenticated with `Authorization: Bearer sk_…`.
 
 pub mod auth;
+pub mod authorization;
 pub mod email_verification;
 pub mod error;
 pub mod events;
@@ -51,6 +52,7 @@ pub fn routes(state: WebState) -> OpenApiRouter<WebState> {
         .merge(organization_domains::routes())
         .merge(memberships::routes())
         .merge(roles::routes())
+        .merge(authorization::routes())
         .merge(permissions::routes())
         .merge(events::routes())
         .merge(sessions::routes())

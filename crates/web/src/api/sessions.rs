@@ -13,7 +13,28 @@ use serde_json::{Value, json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn routes() -> OpenApiRouter<WebState> {
-    OpenApiRouter::new().routes(routes!(list_sessions)).routes(routes!(revoke_session))
+    OpenApiRouter::new()
+        .routes(routes!(list_sessions))
+        .routes(routes!(revoke_session))
+        .routes(routes!(organization_switch))
+}
+
+/// A one-time link (valid 5 minutes) to the hosted organization switcher for a signed-in
+/// session. The browser sent there picks one of the user's organizations and comes back to
+/// `redirect_uri` with `code` (and `state`); the `authorization_code` grant then answers with
+/// tokens for the same session in the chosen organization, and its earlier refresh tokens stop
+/// working.
+#[utoipa::path(post, path = "/user_management/sessions/{id}/organization_switch", tag = "sessions",
+    request_body = portico_app::authorize::SwitchRequest, params(("id" = String, Path, description = "session_…")),
+    responses((status = 201, description = "`{object: \"organization_switch\", url, session_id, expires_at}`"),
+        (status = 404, description = "No such session"),
+        (status = 422, description = "The session has ended, or client_id, redirect_uri or the PKCE challenge is wrong")))]
+async fn organization_switch(
+    State(state): State<WebState>,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<portico_app::authorize::SwitchRequest>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(super::created(portico_app::authorize::begin_switch(&state.app, &id, input).await?))
 }
 
 /// A user's sessions, newest first.

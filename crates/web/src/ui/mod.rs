@@ -37,6 +37,7 @@ pub fn routes() -> Router<WebState> {
         .route("/verify-email", get(sign_in::verify_page).post(sign_in::submit_verification))
         .route("/verify-email/resend", post(sign_in::resend_verification))
         .route("/choose-organization", get(sign_in::organizations_page).post(sign_in::choose_organization))
+        .route("/switch-organization", get(sign_in::switch_organization))
         .route("/invitation", get(sign_in::invitation))
         .route("/forgot-password", get(recovery::forgot_page).post(recovery::submit_forgot))
         .route("/reset-password", get(recovery::reset_page).post(recovery::submit_reset))

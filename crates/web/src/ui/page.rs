@@ -99,12 +99,15 @@ pub struct Choice {
     pub initial: String,
     pub role: String,
     pub last_used: bool,
+    /// The organization the session is in now (organization switcher).
+    pub current: bool,
 }
 
 #[derive(Template)]
 #[template(path = "organizations.html")]
 pub struct OrganizationsPage {
     pub chrome: Chrome,
+    pub subtitle: String,
     pub choices: Vec<Choice>,
 }
 

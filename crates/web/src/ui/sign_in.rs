@@ -108,6 +108,7 @@ fn start(state: &WebState, visitor: &Visitor, outcome: Result<authorize::Started
                 FirstPage::SignIn => "/sign-in",
                 FirstPage::SignUp => "/sign-up",
                 FirstPage::Invitation => "/invitation",
+                FirstPage::ChooseOrganization => "/choose-organization",
             };
             let mut response = see_other(visitor, first);
             response.headers_mut().insert(header::LOCATION, header::HeaderValue::from_static(first));
@@ -346,10 +347,14 @@ async fn organizations_for(
         return Err(error_page(state, visitor, StatusCode::BAD_REQUEST, "flow_expired"));
     }
     let last = visitor.last_organization.as_deref();
+    // From the organization switcher, the session's organization is marked as the current one.
+    let switching = flow.continues_session_id.is_some();
+    let current = flow.organization_hint.as_deref().filter(|_| switching);
     let mut choices: Vec<Choice> = choices
         .into_iter()
         .map(|(id, name, role)| Choice {
-            last_used: last == Some(id.as_str()),
+            current: current == Some(id.as_str()),
+            last_used: !switching && last == Some(id.as_str()),
             id: id.to_string(),
             initial: name.chars().next().map(|c| c.to_uppercase().to_string()).unwrap_or_default(),
             role: visitor.t.format("organizations.role", &[("role", &role)]),
@@ -358,7 +363,32 @@ async fn organizations_for(
         .collect();
     // The organization used last comes first.
     choices.sort_by_key(|c| !c.last_used);
-    Ok(OrganizationsPage { chrome: Chrome::new(state, visitor, "organizations.title"), choices })
+    let (title, subtitle) = if switching {
+        ("organizations.switch_title", "organizations.switch_subtitle")
+    } else {
+        ("organizations.title", "organizations.subtitle")
+    };
+    Ok(OrganizationsPage {
+        chrome: Chrome::new(state, visitor, title),
+        subtitle: visitor.t.get(subtitle).to_owned(),
+        choices,
+    })
+}
+
+/// `GET /switch-organization?token=…`: opens a link from the organization-switch API (once),
+/// then shows the user's organizations.
+pub async fn switch_organization(State(state): State<WebState>, visitor: Visitor) -> Response {
+    let Some(token) = visitor.query("token").filter(|t| !t.is_empty()).map(str::to_owned) else {
+        return error_page(&state, &visitor, StatusCode::BAD_REQUEST, "switch_link_invalid");
+    };
+    match authorize::open_switch(&state.app, &token).await {
+        Ok(Some(started)) => start(&state, &visitor, Ok(started)),
+        Ok(None) => error_page(&state, &visitor, StatusCode::BAD_REQUEST, "switch_link_invalid"),
+        Err(error) => {
+            tracing::error!(%error, "opening an organization-switch link failed");
+            error_page(&state, &visitor, StatusCode::INTERNAL_SERVER_ERROR, "internal")
+        }
+    }
 }
 
 pub async fn organizations_page(State(state): State<WebState>, visitor: Visitor) -> Response {
