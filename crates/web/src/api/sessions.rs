@@ -22,8 +22,8 @@ pub fn routes() -> OpenApiRouter<WebState> {
 /// A one-time link (valid 5 minutes) to the hosted organization switcher for a signed-in
 /// session. The browser sent there picks one of the user's organizations and comes back to
 /// `redirect_uri` with `code` (and `state`); the `authorization_code` grant then answers with
-/// tokens for the same session in the chosen organization, and its earlier refresh tokens stop
-/// working.
+/// tokens for the same session in the chosen organization. Its refresh token supersedes the
+/// app's earlier one, which keeps only the usual one-retry grace.
 #[utoipa::path(post, path = "/user_management/sessions/{id}/organization_switch", tag = "sessions",
     request_body = portico_app::authorize::SwitchRequest, params(("id" = String, Path, description = "session_…")),
     responses((status = 201, description = "`{object: \"organization_switch\", url, session_id, expires_at}`"),

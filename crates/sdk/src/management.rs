@@ -1,0 +1,405 @@
+//! A typed client for Portico's management API: organizations, users, memberships, roles,
+//! invitations and permission checks. Server-side only: it authenticates with the API key.
+
+use crate::error::{Error, read_empty, read_json};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// The management API, from [`crate::Portico::management`].
+///
+/// ```no_run
+/// # async fn demo(portico: portico_sdk::Portico) -> Result<(), portico_sdk::Error> {
+/// let api = portico.management()?;
+/// let members = api.list_memberships(&portico_sdk::ListMemberships::organization("org_01H…")).await?;
+/// for member in members.data {
+///     println!("{} is {}", member.user.map(|u| u.email).unwrap_or_default(), member.role.slug);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Management {
+    http: reqwest::Client,
+    base_url: String,
+    api_key: String,
+}
+
+/// One page of a list, with the cursors for the next and previous pages.
+#[derive(Debug, Clone, Deserialize)]
+pub struct List<T> {
+    pub data: Vec<T>,
+    #[serde(default)]
+    pub list_metadata: ListMetadata,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ListMetadata {
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    #[serde(default)]
+    pub email_verified: bool,
+    pub profile_picture_url: Option<String>,
+    pub external_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl User {
+    /// "First Last", or the email when no name is known.
+    ///
+    /// ```
+    /// # let mut user = portico_sdk::User { id: "user_1".into(), email: "ada@example.com".into(),
+    /// #   first_name: None, last_name: None, email_verified: true, profile_picture_url: None,
+    /// #   external_id: None, created_at: String::new(), updated_at: String::new() };
+    /// assert_eq!(user.display_name(), "ada@example.com");
+    /// user.first_name = Some("Ada".into());
+    /// assert_eq!(user.display_name(), "Ada");
+    /// ```
+    pub fn display_name(&self) -> String {
+        let name = [self.first_name.as_deref(), self.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter(|part| !part.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        if name.is_empty() { self.email.clone() } else { name }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Organization {
+    pub id: String,
+    pub name: String,
+    pub external_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A role as memberships name it.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+pub struct RoleSlug {
+    pub slug: String,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Membership {
+    pub id: String,
+    pub user_id: String,
+    pub organization_id: String,
+    #[serde(default)]
+    pub organization_name: Option<String>,
+    /// `active`, `inactive` or `pending`.
+    pub status: String,
+    /// The primary role.
+    pub role: RoleSlug,
+    #[serde(default)]
+    pub roles: Vec<RoleSlug>,
+    /// The member, when the API embeds them (lists and gets do).
+    pub user: Option<User>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Role {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// `EnvironmentRole` or `OrganizationRole`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub permissions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Invitation {
+    pub id: String,
+    pub email: String,
+    /// `pending`, `accepted`, `revoked` or `expired`.
+    pub state: String,
+    pub organization_id: Option<String>,
+    pub role_slug: Option<String>,
+    pub expires_at: String,
+    pub accept_invitation_url: String,
+    pub created_at: String,
+}
+
+/// Which memberships to list.
+///
+/// ```
+/// let query = portico_sdk::ListMemberships::organization("org_01H…").limit(50);
+/// # drop(query);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ListMemberships {
+    organization_id: Option<String>,
+    user_id: Option<String>,
+    statuses: Vec<String>,
+    limit: Option<u32>,
+    after: Option<String>,
+}
+
+impl ListMemberships {
+    /// The members of an organization (active ones unless [`ListMemberships::statuses`] says otherwise).
+    pub fn organization(id: impl Into<String>) -> Self {
+        ListMemberships { organization_id: Some(id.into()), ..Default::default() }
+    }
+
+    /// The organizations a user belongs to.
+    pub fn user(id: impl Into<String>) -> Self {
+        ListMemberships { user_id: Some(id.into()), ..Default::default() }
+    }
+
+    pub fn statuses(mut self, statuses: &[&str]) -> Self {
+        self.statuses = statuses.iter().map(|s| (*s).to_owned()).collect();
+        self
+    }
+
+    /// Page size, 1 to 100 (default 10).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// The page after this cursor (`list_metadata.after` of the previous page).
+    pub fn after(mut self, cursor: impl Into<String>) -> Self {
+        self.after = Some(cursor.into());
+        self
+    }
+}
+
+/// An invitation to send.
+///
+/// ```
+/// let invite = portico_sdk::SendInvitation::new("grace@example.com").organization("org_01H…").role("member");
+/// # drop(invite);
+/// ```
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SendInvitation {
+    email: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    organization_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role_slug: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inviter_user_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_in_days: Option<u32>,
+}
+
+impl SendInvitation {
+    pub fn new(email: impl Into<String>) -> Self {
+        SendInvitation { email: email.into(), ..Default::default() }
+    }
+
+    pub fn organization(mut self, id: impl Into<String>) -> Self {
+        self.organization_id = Some(id.into());
+        self
+    }
+
+    pub fn role(mut self, slug: impl Into<String>) -> Self {
+        self.role_slug = Some(slug.into());
+        self
+    }
+
+    /// Shown in the email as who invited them.
+    pub fn inviter(mut self, user_id: impl Into<String>) -> Self {
+        self.inviter_user_id = Some(user_id.into());
+        self
+    }
+
+    /// 1 to 30 days (default 7).
+    pub fn expires_in_days(mut self, days: u32) -> Self {
+        self.expires_in_days = Some(days);
+        self
+    }
+}
+
+/// One answer of [`Management::check_permissions`].
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct PermissionCheck {
+    pub permission_slug: String,
+    pub authorized: bool,
+}
+
+fn segment(id: &str) -> String {
+    // Ids are `prefix_ULID`; anything else is encoded so it cannot change the path.
+    id.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' => char::from(b).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+impl Management {
+    pub(crate) fn new(http: reqwest::Client, base_url: String, api_key: String) -> Self {
+        Management { http, base_url, api_key }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T, Error> {
+        read_json(self.http.get(self.url(path)).bearer_auth(&self.api_key).query(query).send().await?).await
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: serde_json::Value,
+    ) -> Result<T, Error> {
+        read_json(self.http.request(method, self.url(path)).bearer_auth(&self.api_key).json(&body).send().await?).await
+    }
+
+    /// An organization by id.
+    pub async fn get_organization(&self, id: &str) -> Result<Organization, Error> {
+        self.get(&format!("/organizations/{}", segment(id)), &[]).await
+    }
+
+    /// Creates an organization.
+    pub async fn create_organization(&self, name: &str) -> Result<Organization, Error> {
+        self.send(reqwest::Method::POST, "/organizations", json!({ "name": name })).await
+    }
+
+    /// A user by id.
+    pub async fn get_user(&self, id: &str) -> Result<User, Error> {
+        self.get(&format!("/user_management/users/{}", segment(id)), &[]).await
+    }
+
+    /// The user with this email address, if there is one.
+    pub async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, Error> {
+        let page: List<User> = self.get("/user_management/users", &[("email", email.to_owned())]).await?;
+        Ok(page.data.into_iter().next())
+    }
+
+    /// A page of memberships, each with its user.
+    pub async fn list_memberships(&self, query: &ListMemberships) -> Result<List<Membership>, Error> {
+        let mut pairs = Vec::new();
+        if let Some(org) = &query.organization_id {
+            pairs.push(("organization_id", org.clone()));
+        }
+        if let Some(user) = &query.user_id {
+            pairs.push(("user_id", user.clone()));
+        }
+        for status in &query.statuses {
+            pairs.push(("statuses", status.clone()));
+        }
+        if let Some(limit) = query.limit {
+            pairs.push(("limit", limit.to_string()));
+        }
+        if let Some(after) = &query.after {
+            pairs.push(("after", after.clone()));
+        }
+        self.get("/user_management/organization_memberships", &pairs).await
+    }
+
+    /// A membership by id.
+    pub async fn get_membership(&self, id: &str) -> Result<Membership, Error> {
+        self.get(&format!("/user_management/organization_memberships/{}", segment(id)), &[]).await
+    }
+
+    /// Adds a user to an organization with a role (the environment's default role when `None`).
+    pub async fn create_membership(
+        &self,
+        user_id: &str,
+        organization_id: &str,
+        role_slug: Option<&str>,
+    ) -> Result<Membership, Error> {
+        let mut body = json!({ "user_id": user_id, "organization_id": organization_id });
+        if let Some(role) = role_slug {
+            body["role_slug"] = json!(role);
+        }
+        self.send(reqwest::Method::POST, "/user_management/organization_memberships", body).await
+    }
+
+    /// Gives a member another role. Their next token (at the latest on refresh) carries it;
+    /// permission checks see it at once.
+    pub async fn update_membership_role(&self, id: &str, role_slug: &str) -> Result<Membership, Error> {
+        self.send(
+            reqwest::Method::PUT,
+            &format!("/user_management/organization_memberships/{}", segment(id)),
+            json!({ "role_slug": role_slug }),
+        )
+        .await
+    }
+
+    /// Removes a member from the organization; their sessions there end.
+    pub async fn delete_membership(&self, id: &str) -> Result<(), Error> {
+        let path = format!("/user_management/organization_memberships/{}", segment(id));
+        read_empty(self.http.delete(self.url(&path)).bearer_auth(&self.api_key).send().await?).await
+    }
+
+    /// The roles that apply in an organization: the environment's and the organization's own.
+    pub async fn list_organization_roles(&self, organization_id: &str) -> Result<Vec<Role>, Error> {
+        let list: List<Role> =
+            self.get(&format!("/authorization/organizations/{}/roles", segment(organization_id)), &[]).await?;
+        Ok(list.data)
+    }
+
+    /// Sends an invitation email.
+    pub async fn send_invitation(&self, invitation: &SendInvitation) -> Result<Invitation, Error> {
+        let body = serde_json::to_value(invitation).map_err(|e| Error::Config(e.to_string()))?;
+        self.send(reqwest::Method::POST, "/user_management/invitations", body).await
+    }
+
+    /// Invitations to an organization, newest first.
+    pub async fn list_invitations(&self, organization_id: &str) -> Result<List<Invitation>, Error> {
+        self.get(
+            "/user_management/invitations",
+            &[("organization_id", organization_id.to_owned()), ("order", "desc".to_owned())],
+        )
+        .await
+    }
+
+    /// Revokes a pending invitation.
+    pub async fn revoke_invitation(&self, id: &str) -> Result<Invitation, Error> {
+        self.send(reqwest::Method::POST, &format!("/user_management/invitations/{}/revoke", segment(id)), json!({}))
+            .await
+    }
+
+    /// Whether a membership holds a permission now (answered from Portico's role cache, which
+    /// every node keeps current).
+    pub async fn check_permission(&self, membership_id: &str, permission: &str) -> Result<bool, Error> {
+        #[derive(Deserialize)]
+        struct Answer {
+            authorized: bool,
+        }
+        let answer: Answer = self
+            .send(
+                reqwest::Method::POST,
+                &format!("/authorization/organization_memberships/{}/check", segment(membership_id)),
+                json!({ "permission_slug": permission }),
+            )
+            .await?;
+        Ok(answer.authorized)
+    }
+
+    /// Many permissions at once, answered in the order asked (at most 100).
+    pub async fn check_permissions(
+        &self,
+        membership_id: &str,
+        permissions: &[&str],
+    ) -> Result<Vec<PermissionCheck>, Error> {
+        let list: List<PermissionCheck> = self
+            .send(
+                reqwest::Method::POST,
+                &format!("/authorization/organization_memberships/{}/checks", segment(membership_id)),
+                json!({ "permission_slugs": permissions }),
+            )
+            .await?;
+        Ok(list.data)
+    }
+}
