@@ -167,6 +167,8 @@ fi
 echo "compat: portico ready on 127.0.0.1:$PORT"
 
 export PORTICO_URL="http://127.0.0.1:$PORT"
+# The Rust example app (examples/b2b-axum) is built next to the server binary.
+export PORTICO_EXAMPLE_B2B_BIN="$(dirname "$BIN")/portico-example-b2b"
 export PORTICO_API_KEY="$API_KEY"
 export PORTICO_CLIENT_ID="$CLIENT_ID"
 

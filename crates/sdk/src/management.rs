@@ -349,6 +349,44 @@ impl Management {
         Ok(list.data)
     }
 
+    /// The environment's roles (those every organization has).
+    pub async fn list_environment_roles(&self) -> Result<Vec<Role>, Error> {
+        let list: List<Role> = self.get("/authorization/roles", &[]).await?;
+        Ok(list.data)
+    }
+
+    /// Creates an environment role.
+    pub async fn create_environment_role(&self, slug: &str, name: &str, description: &str) -> Result<Role, Error> {
+        self.send(
+            reqwest::Method::POST,
+            "/authorization/roles",
+            json!({ "slug": slug, "name": name, "description": description }),
+        )
+        .await
+    }
+
+    /// Replaces what an environment role permits. Checks see the change at once; tokens on
+    /// their next refresh.
+    pub async fn set_environment_role_permissions(&self, slug: &str, permissions: &[&str]) -> Result<Role, Error> {
+        self.send(
+            reqwest::Method::PUT,
+            &format!("/authorization/roles/{}/permissions", segment(slug)),
+            json!({ "permissions": permissions }),
+        )
+        .await
+    }
+
+    /// Creates a permission unless one with this slug exists; returns whether it created it.
+    pub async fn ensure_permission(&self, slug: &str, name: &str) -> Result<bool, Error> {
+        let created: Result<serde_json::Value, Error> =
+            self.send(reqwest::Method::POST, "/authorization/permissions", json!({ "slug": slug, "name": name })).await;
+        match created {
+            Ok(_) => Ok(true),
+            Err(error) if error.status() == Some(409) => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
     /// Sends an invitation email.
     pub async fn send_invitation(&self, invitation: &SendInvitation) -> Result<Invitation, Error> {
         let body = serde_json::to_value(invitation).map_err(|e| Error::Config(e.to_string()))?;
@@ -362,6 +400,11 @@ impl Management {
             &[("organization_id", organization_id.to_owned()), ("order", "desc".to_owned())],
         )
         .await
+    }
+
+    /// An invitation by id.
+    pub async fn get_invitation(&self, id: &str) -> Result<Invitation, Error> {
+        self.get(&format!("/user_management/invitations/{}", segment(id)), &[]).await
     }
 
     /// Revokes a pending invitation.
