@@ -1,9 +1,18 @@
 //! What the permission check reads: a membership's roles, what every role permits, and the
-//! version of the role -> permission map that nodes cache.
+//! authorization version: it goes up in every transaction that changes what a membership holds
+//! (its roles, its status, its existence) or what a role permits, so nodes can cache both.
 
-use crate::db::{Conn, execute, fetch_all};
+use crate::db::{Conn, execute, fetch_all, fetch_count};
 use crate::error::Result;
 use crate::page::values;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// How many rows hold the version's counters (the migration creates ids 0 to 15).
+const COUNTERS: usize = 16;
+static NEXT_COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// The version as a scalar subquery: the sum of the counters (BIGINT on both engines).
+const VERSION: &str = "(SELECT CAST(SUM(version) AS BIGINT) FROM authorization_state)";
 
 /// A membership as the check sees it: its organization, whether it is active, the ids of its
 /// roles, and the authorization version read in the same statement.
@@ -15,10 +24,18 @@ pub struct MembershipGrants {
     pub version: i64,
 }
 
-/// Records that what some role permits changed. Called inside the transaction that changes it,
-/// so the new version is visible exactly when the change is.
+/// The current authorization version.
+pub async fn version(conn: Conn<'_>) -> Result<i64> {
+    fetch_count(conn, &format!("SELECT {VERSION}"), &values![]).await
+}
+
+/// Records that what some membership holds or some role permits changed. Called inside the
+/// transaction that changes it, so the new version is visible exactly when the change is.
 pub async fn bump_version(conn: Conn<'_>) -> Result<()> {
-    execute(conn, "UPDATE authorization_state SET version = version + 1 WHERE id = 1", &values![]).await?;
+    // Writers spread over the counters; the sum goes up by one whichever they pick.
+    let counter = NEXT_COUNTER.fetch_add(1, Ordering::Relaxed) % COUNTERS;
+    execute(conn, "UPDATE authorization_state SET version = version + 1 WHERE id = $1", &values![counter as i64])
+        .await?;
     Ok(())
 }
 
@@ -34,10 +51,12 @@ pub async fn membership_grants(conn: Conn<'_>, membership_id: &str) -> Result<Op
     }
     let rows: Vec<Row> = fetch_all(
         conn,
-        "SELECT m.organization_id, m.status, mr.role_id, \
-         (SELECT version FROM authorization_state WHERE id = 1) AS version \
+        &format!(
+            "SELECT m.organization_id, m.status, mr.role_id, \
+         {VERSION} AS version \
          FROM organization_memberships m LEFT JOIN membership_roles mr ON mr.membership_id = m.id \
-         WHERE m.id = $1 ORDER BY mr.position",
+         WHERE m.id = $1 ORDER BY mr.position"
+        ),
         &values![membership_id],
     )
     .await?;

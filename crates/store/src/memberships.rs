@@ -96,17 +96,17 @@ pub async fn insert_roles(mut conn: Conn<'_>, id: &MembershipId, roles: &[RoleId
         )
         .await?;
     }
-    Ok(())
+    crate::authorization::bump_version(conn).await
 }
 
-pub async fn set_status(conn: Conn<'_>, id: &MembershipId, status: MembershipStatus, at: Timestamp) -> Result<()> {
+pub async fn set_status(mut conn: Conn<'_>, id: &MembershipId, status: MembershipStatus, at: Timestamp) -> Result<()> {
     execute(
-        conn,
+        conn.reborrow(),
         "UPDATE organization_memberships SET status = $2, updated_at = $3 WHERE id = $1",
         &values![id.as_str(), status.as_str(), at],
     )
     .await?;
-    Ok(())
+    crate::authorization::bump_version(conn).await
 }
 
 pub async fn touch(conn: Conn<'_>, id: &MembershipId, at: Timestamp) -> Result<()> {
@@ -163,8 +163,12 @@ pub async fn find_state(
     .transpose()
 }
 
-pub async fn delete(conn: Conn<'_>, id: &MembershipId) -> Result<bool> {
-    Ok(execute(conn, "DELETE FROM organization_memberships WHERE id = $1", &values![id.as_str()]).await? > 0)
+pub async fn delete(mut conn: Conn<'_>, id: &MembershipId) -> Result<bool> {
+    let deleted = execute(conn.reborrow(), "DELETE FROM organization_memberships WHERE id = $1", &values![id.as_str()])
+        .await?
+        > 0;
+    crate::authorization::bump_version(conn).await?;
+    Ok(deleted)
 }
 
 /// Every membership of a user or of an organization, for the events their deletion writes.

@@ -120,8 +120,11 @@ pub async fn name(conn: Conn<'_>, id: &OrganizationId) -> Result<Option<String>>
     Ok(row.map(|r| r.name))
 }
 
-pub async fn delete(conn: Conn<'_>, id: &OrganizationId) -> Result<bool> {
-    Ok(execute(conn, "DELETE FROM organizations WHERE id = $1", &values![id.as_str()]).await? > 0)
+pub async fn delete(mut conn: Conn<'_>, id: &OrganizationId) -> Result<bool> {
+    let deleted = execute(conn.reborrow(), "DELETE FROM organizations WHERE id = $1", &values![id.as_str()]).await? > 0;
+    // Its memberships and roles went with it.
+    crate::authorization::bump_version(conn).await?;
+    Ok(deleted)
 }
 
 #[derive(Debug, Default, Clone)]

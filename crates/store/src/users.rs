@@ -158,8 +158,11 @@ pub async fn get_many(conn: Conn<'_>, ids: impl IntoIterator<Item = &UserId>) ->
 }
 
 /// Deletes a user; their memberships go with them. Returns whether the user existed.
-pub async fn delete(conn: Conn<'_>, id: &UserId) -> Result<bool> {
-    Ok(execute(conn, "DELETE FROM users WHERE id = $1", &values![id.as_str()]).await? > 0)
+pub async fn delete(mut conn: Conn<'_>, id: &UserId) -> Result<bool> {
+    let deleted = execute(conn.reborrow(), "DELETE FROM users WHERE id = $1", &values![id.as_str()]).await? > 0;
+    // The memberships that went with the user are no longer held.
+    crate::authorization::bump_version(conn).await?;
+    Ok(deleted)
 }
 
 #[derive(Debug, Default, Clone)]

@@ -159,12 +159,56 @@ async fn no_node_answers_from_a_map_older_than_an_acknowledged_change() {
         assert_eq!(added.status, 200, "{}", added.text);
         assert!(authorized(&a, &om, "posts:write").await, "round {round}: A missed the permission coming back");
     }
+    // What the membership holds changes on node B: node A's cached membership is not used.
+    for round in 0..3 {
+        let demoted =
+            b.put(&format!("/user_management/organization_memberships/{om}"), json!({"role_slug": "viewer"})).await;
+        assert_eq!(demoted.status, 200, "{}", demoted.text);
+        assert!(!authorized(&a, &om, "posts:write").await, "round {round}: A answered from a stale membership");
+        let promoted =
+            b.put(&format!("/user_management/organization_memberships/{om}"), json!({"role_slug": "editor"})).await;
+        assert_eq!(promoted.status, 200, "{}", promoted.text);
+        assert!(authorized(&a, &om, "posts:write").await, "round {round}");
+    }
+    let deactivated = b.put(&format!("/user_management/organization_memberships/{om}/deactivate"), json!({})).await;
+    assert_eq!(deactivated.status, 200, "{}", deactivated.text);
+    assert!(!authorized(&a, &om, "posts:read").await);
+    let reactivated = b.put(&format!("/user_management/organization_memberships/{om}/reactivate"), json!({})).await;
+    assert_eq!(reactivated.status, 200, "{}", reactivated.text);
+    assert!(authorized(&a, &om, "posts:read").await);
+
     // Deleting a permission and re-creating the slug is a different permission: not held.
     assert!(authorized(&a, &om, "posts:read").await);
     assert_eq!(b.delete("/authorization/permissions/posts:read").await.status, 204);
     assert!(!authorized(&a, &om, "posts:read").await);
     assert_eq!(b.post("/authorization/permissions", json!({"slug": "posts:read", "name": "again"})).await.status, 201);
     assert!(!authorized(&a, &om, "posts:read").await);
+    // A removed membership is gone on every node.
+    assert_eq!(b.delete(&format!("/user_management/organization_memberships/{om}")).await.status, 204);
+    assert_eq!(check(&a, &om, json!({"permission_slug": "posts:write"})).await.status, 404);
+}
+
+/// Many checks at once share version reads, and each still sees a change acknowledged before it
+/// was sent.
+#[tokio::test]
+async fn concurrent_checks_see_every_change_acknowledged_before_them() {
+    let a = TestApp::spawn().await;
+    let b = a.another_node().await;
+    editor_and_viewer(&a).await;
+    let org = a.organization("Acme").await;
+    let user = a.user("ada@example.com").await;
+    let om = membership(&a, &user, &org, "editor").await;
+    for round in 0..4 {
+        let expected = round % 2 == 1;
+        let change = if expected {
+            b.post("/authorization/roles/editor/permissions", json!({"slug": "posts:write"})).await
+        } else {
+            b.delete("/authorization/roles/editor/permissions/posts:write").await
+        };
+        assert_eq!(change.status, 200, "{}", change.text);
+        let answers = portico_testkit::join_all((0..24).map(|_| authorized(&a, &om, "posts:write"))).await;
+        assert!(answers.iter().all(|answer| *answer == expected), "round {round}: {answers:?}");
+    }
 }
 
 fn challenge(verifier: &str) -> String {
