@@ -39,6 +39,7 @@ DURATION=10
 THREADS=2
 CONNECTIONS=64
 PAGE_CONNECTIONS=8
+CHECK_CONNECTIONS=16
 RESTARTS=5
 PORT=18181
 PIN=0
@@ -397,6 +398,27 @@ page_status=$(curl -sS -o /dev/null -w '%{http_code}' -H "Cookie: $flow_cookie" 
 log "wrk ${DURATION} s: GET /sign-in (hosted page, ${PAGE_CONNECTIONS} connections)"
 RUN_CONNECTIONS=$PAGE_CONNECTIONS run_wrk sign_in_page "$DURATION" "$BASE/sign-in" "$ROOT/bench/sign_in_page.lua" "$flow_cookie"
 
+# The permission check, as an app's middleware calls it: one membership, one
+# permission its role grants. Latency is the target, so the run uses the
+# connections of an app's connection pool rather than a saturating load.
+api POST /authorization/permissions '{"slug":"reports:read","name":"Read reports"}' >/dev/null
+api POST /authorization/roles '{"slug":"analyst","name":"Analyst"}' >/dev/null
+api PUT /authorization/roles/analyst/permissions '{"permissions":["reports:read"]}' >/dev/null
+CHECK_ORG=$(api POST /organizations '{"name":"Bench Check Org"}' | json_str id)
+CHECK_OM=$(api POST /user_management/organization_memberships \
+    "{\"user_id\":\"$USER_ID\",\"organization_id\":\"$CHECK_ORG\",\"role_slug\":\"analyst\"}" | json_str id)
+[ -n "$CHECK_OM" ] || die "no membership id for the check run"
+CHECK_URL="$BASE/authorization/organization_memberships/$CHECK_OM/check"
+api POST "/authorization/organization_memberships/$CHECK_OM/check" '{"permission_slug":"reports:read"}' |
+    grep -q '"authorized":true' || die "the check run's membership is not authorized"
+log "wrk ${DURATION} s: POST …/check (permission check, ${CHECK_CONNECTIONS} connections)"
+RUN_CONNECTIONS=$CHECK_CONNECTIONS run_wrk check "$DURATION" "$CHECK_URL" "$ROOT/bench/check.lua" reports:read
+# The same request up to the point where the check would start: API key, JSON body, an answer
+# (404 for a malformed membership id, so no database work). The bound for the check's own cost.
+log "wrk ${DURATION} s: POST …/check answered before the database (the check's floor)"
+RUN_CONNECTIONS=$CHECK_CONNECTIONS run_wrk check_floor "$DURATION" \
+    "$BASE/authorization/organization_memberships/not-a-membership/check" "$ROOT/bench/check.lua" reports:read
+
 # Memberships: a users x orgs grid big enough for every request to create a
 # new pair (sized for up to 25,000 requests/s over the run).
 need=$((DURATION * 25000))
@@ -483,6 +505,17 @@ page_verdict() { # NAME
     wrk_pct "$1" 99 | awk '{v = $1; if (v ~ /us$/) ms = v / 1000; else if (v ~ /ms$/) ms = v + 0; else ms = v * 1000;
         print (ms <= 10) ? "meets" : "misses"}'
 }
+# Both the rate (≥ 20,000 req/s) and p99 (≤ 5 ms).
+check_verdict() { # NAME
+    local bad
+    bad=$(wrk_bad "$1")
+    if [ "$bad" -gt 0 ]; then
+        printf 'invalid: %s non-2xx responses or socket errors' "$bad"
+        return
+    fi
+    wrk_pct "$1" 99 | awk -v rps="$(wrk_rps "$1")" '{v = $1; if (v ~ /us$/) ms = v / 1000; else if (v ~ /ms$/) ms = v + 0; else ms = v * 1000;
+        print (ms <= 5 && rps >= 20000) ? "meets" : "misses"}'
+}
 floor_cell() { # NAME
     printf '`GET /health`: %s req/s (this call at %s of it)' "$(commas "$health_rps")" "$(pct_of "$(wrk_rps "$1")" "$health_rps")"
 }
@@ -507,8 +540,9 @@ post_target_txt=$([ -n "$POST_TARGET" ] && echo "≥ $(commas "$POST_TARGET") re
 # Runs during which other processes took more than 10% of the machine.
 other_share() { awk '{o = $1 - $3 - $4 - $5 - $6; if ($2 > 0) printf "%.0f", 100 * (o < 0 ? 0 : o) / $2; else print 0}' "$WORK/cpu-$1.txt"; }
 busy_runs=''
-for run in get_user health sign_in_page memberships; do
+for run in get_user health sign_in_page check memberships; do
     case $run in
+        check) label='`POST …/check`' ;;
         get_user) label='`GET /user_management/users/{id}`' ;;
         sign_in_page) label='`GET /sign-in`' ;;
         health) label='`GET /health`' ;;
@@ -540,6 +574,8 @@ SECTION=$WORK/section.md
         "$(rate_cell get_user)" "$get_target_txt" "$(floor_cell get_user)" "$(rate_verdict get_user "$GET_TARGET")"
     printf '| `GET /sign-in`, hosted page in a sign-in flow (%s connections) | %s | p99 ≤ 10 ms | %s | %s |\n' \
         "$PAGE_CONNECTIONS" "$(rate_cell sign_in_page)" "$(floor_cell sign_in_page)" "$(page_verdict sign_in_page)"
+    printf '| `POST /authorization/organization_memberships/{id}/check` (%s connections) | %s | ≥ 20,000 req/s, p99 ≤ 5 ms | %s | %s |\n' \
+        "$CHECK_CONNECTIONS" "$(rate_cell check)" "$(floor_cell check); the same POST answered before any database work (404 for a malformed id): $(commas "$(wrk_rps check_floor)") req/s (the check at $(pct_of "$(wrk_rps check)" "$(wrk_rps check_floor)") of it)" "$(check_verdict check)"
     printf '| `POST /user_management/organization_memberships` (new pair each time) | %s | %s | %s | %s |\n' \
         "$(rate_cell memberships)" "$post_target_txt" "$(floor_cell memberships)" "$(rate_verdict memberships "$POST_TARGET")"
     printf '| Idle RSS, %s s after start | %s | ≤ 50 MB | — | %s |\n' \

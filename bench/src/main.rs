@@ -1,9 +1,11 @@
-//! `portico-bench sign-in`: measures Portico's grants over HTTP against a server it starts
-//! itself, next to the physical bounds measured in the same run on the same machine: RS256
-//! signatures per second (every grant signs one access token) and Argon2id hashes per second
-//! (every password grant verifies one).
+//! `portico-bench`: measures Portico's grants over HTTP against a server it starts itself, next
+//! to the physical bounds measured in the same run on the same machine: RS256 signatures per
+//! second (every grant signs one access token) and Argon2id hashes per second (every password
+//! grant verifies one). `--suite sdk` measures `portico-sdk` instead (see `sdk.rs`).
 //!
 //! Prints a markdown section; `--write` also puts it in BENCHMARKS.md.
+
+mod sdk;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
@@ -17,6 +19,9 @@ use std::time::{Duration, Instant};
 #[derive(Parser)]
 #[command(name = "portico-bench", about = "Sign-in benchmarks for Portico")]
 struct Cli {
+    /// What to measure.
+    #[arg(long, value_enum, default_value_t = Suite::SignIn)]
+    suite: Suite,
     /// The server binary to measure.
     #[arg(long, default_value = "target/release/portico")]
     bin: PathBuf,
@@ -32,6 +37,14 @@ struct Cli {
     /// Write the section into BENCHMARKS.md.
     #[arg(long)]
     write: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Suite {
+    /// The refresh and password grants.
+    SignIn,
+    /// portico-sdk: token verification and the guard in the example app.
+    Sdk,
 }
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -305,6 +318,14 @@ fn verdict(ok: bool) -> &'static str {
 async fn main() -> Result<()> {
     let cli = Cli::parse();
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    if cli.suite == Suite::Sdk {
+        let section = sdk::run(&cli, cores).await?;
+        print!("{section}");
+        if cli.write {
+            write_section("sdk", &section)?;
+        }
+        return Ok(());
+    }
     eprintln!("bench: measuring RS256 and Argon2id on this machine");
     let bounds = measure_bounds(cores)?;
 
