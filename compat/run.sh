@@ -62,6 +62,7 @@ BROWSER_REDIRECT_URIS=(
   http://127.0.0.1:3917/callback
   http://127.0.0.1:3918/callback
   http://127.0.0.1:3919/callback
+  http://127.0.0.1:3920/callback
 )
 
 DATA_DIR="$(mktemp -d "${TMPDIR:-/tmp}/portico-compat.XXXXXX")"

@@ -72,7 +72,7 @@ fn render_header(header: &Header) -> String {
         "<header class=\"top\"><a class=\"brand\" href=\"/projects\">&#9673; Lighthouse</a>\
          <details class=\"switcher\" data-testid=\"org-switcher\"><summary><span class=\"org\">{org}</span>\
          <span class=\"role\">{role}</span></summary><div class=\"menu\"><p class=\"menu-title\">Switch organization</p>\
-         <ul>{others}</ul><a href=\"/switch\" class=\"all\">All organizations…</a></div></details>\
+         <div class=\"current\">{org} <span class=\"badge\">Current</span></div><ul>{others}</ul><a href=\"/switch\" class=\"all\">All organizations…</a></div></details>\
          <nav>{nav}</nav><div class=\"who\"><span>{user}</span>\
          <form method=\"post\" action=\"/logout\"><button type=\"submit\" class=\"link\">Sign out</button></form></div></header>",
         org = esc(&header.organization_name),
@@ -88,7 +88,8 @@ pub fn refusal(status: StatusCode, title: &str, message: &str, header: Option<&H
         title,
         header,
         &format!(
-            "<section class=\"card narrow\"><h1>{}</h1><p>{}</p><p><a href=\"/projects\">Back to projects</a></p></section>",
+            "<section class=\"card narrow\"><h1>{}</h1><p>{}</p><p class=\"row\"><a class=\"button\" href=\"/projects\">Back to projects</a>\
+             <form method=\"post\" action=\"/logout\"><button type=\"submit\" class=\"secondary\">Sign out</button></form></p></section>",
             esc(title),
             esc(message)
         ),
@@ -102,11 +103,12 @@ body { margin:0; font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-se
 a { color:var(--brand); }
 header.top { display:flex; align-items:center; gap:1.25rem; padding:.75rem 1.5rem; background:#fff; border-bottom:1px solid var(--line); flex-wrap:wrap; }
 .brand { font-weight:700; color:var(--ink); text-decoration:none; font-size:1.05rem; }
-nav { display:flex; gap:.25rem; flex:1; flex-wrap:wrap; }
+nav { display:flex; gap:.25rem; flex:1 1 auto; flex-wrap:nowrap; }
 nav a { color:var(--muted); text-decoration:none; padding:.35rem .7rem; border-radius:6px; }
 nav a:hover { background:var(--bg); color:var(--ink); }
 nav a[aria-current=page] { background:#eef2ff; color:var(--brand); font-weight:600; }
-.who { display:flex; align-items:center; gap:.75rem; color:var(--muted); font-size:.9rem; }
+.who { display:flex; align-items:center; gap:.75rem; color:var(--muted); font-size:.9rem; margin-left:auto; min-width:0; }
+.who span { max-width:28ch; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; }
 .switcher { position:relative; }
 .switcher summary { list-style:none; cursor:pointer; display:flex; align-items:center; gap:.5rem; padding:.35rem .7rem; border:1px solid var(--line); border-radius:8px; }
 .switcher summary::-webkit-details-marker { display:none; }
@@ -118,7 +120,9 @@ nav a[aria-current=page] { background:#eef2ff; color:var(--brand); font-weight:6
 .menu ul { list-style:none; margin:0; padding:0; }
 .menu button { width:100%; text-align:left; background:none; border:0; padding:.45rem .5rem; border-radius:6px; font:inherit; cursor:pointer; color:var(--ink); }
 .menu button:hover { background:var(--bg); }
-.menu .all { display:block; padding:.45rem .5rem; border-top:1px solid var(--line); margin-top:.35rem; }
+.menu .current { padding:.45rem .5rem; font-weight:600; display:flex; justify-content:space-between; align-items:center; }
+.menu .all { display:block; padding:.45rem .5rem; border-top:1px solid var(--line); margin-top:.35rem; text-decoration:none; border-radius:6px; }
+.menu .all:hover { background:var(--bg); }
 main { max-width:960px; margin:2rem auto; padding:0 1.5rem; }
 h1 { font-size:1.5rem; margin:0 0 .25rem; }
 .lead { color:var(--muted); margin:0 0 1.5rem; }
@@ -127,18 +131,25 @@ h1 { font-size:1.5rem; margin:0 0 .25rem; }
 .hero { text-align:center; padding:3rem 1.5rem; }
 table { width:100%; border-collapse:collapse; }
 th, td { text-align:left; padding:.6rem .5rem; border-bottom:1px solid var(--line); vertical-align:middle; }
+td.actions { white-space:nowrap; text-align:right; }
+td .muted { overflow-wrap:anywhere; }
+.card h2 { font-size:1.1rem; margin:0 0 .75rem; }
+.card > .readonly, .card > form { margin:0; }
 th { font-size:.8rem; text-transform:uppercase; letter-spacing:.04em; color:var(--muted); font-weight:600; }
 form.inline { display:inline-flex; gap:.5rem; align-items:center; margin:0; }
 label { display:block; font-weight:600; margin-bottom:.25rem; font-size:.9rem; }
-input[type=text], input[type=email], select { font:inherit; padding:.5rem .65rem; border:1px solid #cbd5e1; border-radius:8px; background:#fff; min-width:0; }
+input[type=text], input[type=email], select { font:inherit; height:2.5rem; padding:0 .65rem; border:1px solid #cbd5e1; border-radius:8px; background:#fff; min-width:0; }
+form.inline select { min-width:9.5rem; }
 input:focus, select:focus, button:focus-visible, a:focus-visible { outline:3px solid #c7d2fe; outline-offset:1px; }
 .row { display:flex; gap:.75rem; align-items:flex-end; flex-wrap:wrap; }
 .row > div { display:flex; flex-direction:column; }
-button, .button { font:inherit; cursor:pointer; border-radius:8px; padding:.5rem .9rem; border:1px solid var(--brand); background:var(--brand); color:var(--brand-ink); text-decoration:none; display:inline-block; }
+button, .button { font:inherit; cursor:pointer; border-radius:8px; height:2.5rem; line-height:calc(2.5rem - 2px); padding:0 .9rem; border:1px solid var(--brand); background:var(--brand); color:var(--brand-ink); text-decoration:none; display:inline-block; }
+.button.secondary { background:#fff; color:var(--ink); border-color:#cbd5e1; }
 button.secondary { background:#fff; color:var(--ink); border-color:#cbd5e1; }
 button.danger { background:#fff; color:var(--danger); border-color:#fecaca; }
-button.link { background:none; border:0; color:var(--brand); padding:0; }
-.badge { font-size:.75rem; padding:.1rem .5rem; border-radius:999px; background:#f1f5f9; color:var(--muted); }
+button.link { background:none; border:0; color:var(--brand); padding:0; height:auto; line-height:inherit; }
+.menu button { height:auto; line-height:inherit; }
+.badge { font-size:.75rem; padding:.1rem .5rem; border-radius:999px; background:#f1f5f9; color:#475569; }
 .notice { background:#ecfdf5; border:1px solid #a7f3d0; color:#065f46; padding:.6rem .9rem; border-radius:8px; margin-bottom:1rem; }
 .readonly { background:#fffbeb; border:1px solid #fde68a; color:#92400e; padding:.6rem .9rem; border-radius:8px; margin-bottom:1rem; }
 .muted { color:var(--muted); }

@@ -24,8 +24,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use html::{Header, esc, page, refusal};
 use portico_sdk::{
-    CookieSessions, Guard, ListMemberships, Management, Pkce, Portico, Rejection, SendInvitation, Session, Tokens,
-    require_permission,
+    CookieSessions, Guard, ListMemberships, Management, Pkce, Portico, Rejection, Requirement, SendInvitation, Session,
+    Tokens, require_permission,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -143,6 +143,13 @@ pub async fn provision(api: &Management) -> Result<(), portico_sdk::Error> {
 fn page_guard(permission: &str) -> Guard {
     require_permission(permission).respond_with(|rejection| match rejection {
         Rejection::Unauthenticated(_) => Redirect::to("/").into_response(),
+        Rejection::Forbidden { requirement: Requirement::Permission(permission), .. } => {
+            let what =
+                PERMISSIONS.iter().find(|(slug, _)| *slug == permission).map_or(permission.as_str(), |(_, name)| name);
+            let message =
+                format!("Your role in this organization does not include “{what}”. Ask an admin if you need it.");
+            refusal(StatusCode::FORBIDDEN, "You can’t do that here", &message, None)
+        }
         Rejection::Forbidden { reason, .. } => {
             refusal(StatusCode::FORBIDDEN, "You can’t do that here", &capitalize(&reason), None)
         }
@@ -250,7 +257,7 @@ async fn home(session: Option<Session>) -> Response {
         "<section class=\"card narrow hero\"><h1>Lighthouse</h1>\
          <p class=\"lead\">Projects for teams. Sign in with your work account.</p>\
          <p class=\"row\" style=\"justify-content:center\"><a class=\"button\" href=\"/login\">Sign in</a>\
-         <a class=\"button secondary\" style=\"background:#fff;color:#0f172a;border-color:#cbd5e1\" href=\"/login?screen=sign-up\">Create an account</a></p></section>",
+         <a class=\"button secondary\" href=\"/login?screen=sign-up\">Create an account</a></p></section>",
     )
 }
 
@@ -429,12 +436,17 @@ fn clean_project_name(name: &str) -> Result<String, &'static str> {
     Ok(name.to_owned())
 }
 
+/// Who is creating something, as people read it: their email.
+async fn creator(state: &AppState, session: &Session) -> String {
+    state.api.get_user(&session.user_id).await.map(|u| u.email).unwrap_or_else(|_| session.user_id.clone())
+}
+
 async fn create_project(State(state): State<AppState>, session: Session, Form(form): Form<ProjectForm>) -> Response {
     let name = match clean_project_name(&form.name) {
         Ok(name) => name,
         Err(message) => return refusal(StatusCode::UNPROCESSABLE_ENTITY, "Project not created", message, None),
     };
-    let created_by = state.api.get_user(&session.user_id).await.map(|u| u.email).unwrap_or(session.user_id.clone());
+    let created_by = creator(&state, &session).await;
     state.with_org(&organization(&session), |data| data.projects.push(Project { name, created_by }));
     Redirect::to("/projects").into_response()
 }
@@ -459,7 +471,7 @@ async fn api_create_project(
                 .into_response();
         }
     };
-    let project = Project { name, created_by: session.user_id.clone() };
+    let project = Project { name, created_by: creator(&state, &session).await };
     state.with_org(&organization(&session), |data| data.projects.push(project.clone()));
     (StatusCode::CREATED, Json(json!({"name": project.name, "created_by": project.created_by}))).into_response()
 }
@@ -554,6 +566,8 @@ async fn members_page(State(state): State<AppState>, session: Session, Query(que
             return refusal(StatusCode::BAD_GATEWAY, "Members unavailable", "Portico did not answer. Try again.", None);
         }
     };
+    let role_name =
+        |slug: &str| -> String { roles.iter().find(|r| r.slug == slug).map_or(slug.to_owned(), |r| r.name.clone()) };
     let role_options = |current: &str| -> String {
         roles
             .iter()
@@ -582,10 +596,10 @@ async fn members_page(State(state): State<AppState>, session: Session, Query(que
                 )
             };
             format!(
-                "<tr data-email=\"{email}\"><td><strong>{name}</strong><br><span class=\"muted\">{email}</span></td><td>{role}</td><td>{actions}</td></tr>",
+                "<tr data-email=\"{email}\"><td><strong>{name}</strong><br><span class=\"muted\">{email}</span></td><td>{role}</td><td class=\"actions\">{actions}</td></tr>",
                 email = esc(&email),
                 name = esc(&name),
-                role = esc(&roles.iter().find(|r| r.slug == m.role.slug).map_or(m.role.slug.clone(), |r| r.name.clone())),
+                role = esc(&role_name(&m.role.slug)),
             )
         })
         .collect();
@@ -594,10 +608,10 @@ async fn members_page(State(state): State<AppState>, session: Session, Query(que
         .filter(|i| i.state == "pending")
         .map(|i| {
             format!(
-                "<tr><td>{email}</td><td>{role}</td><td><form method=\"post\" action=\"/invitations/{id}/revoke\" class=\"inline\">\
+                "<tr><td>{email}</td><td>{role}</td><td class=\"actions\"><form method=\"post\" action=\"/invitations/{id}/revoke\" class=\"inline\">\
                  <button type=\"submit\" class=\"secondary\" aria-label=\"Revoke the invitation of {email}\">Revoke</button></form></td></tr>",
                 email = esc(&i.email),
-                role = esc(i.role_slug.as_deref().unwrap_or("")),
+                role = esc(&role_name(i.role_slug.as_deref().unwrap_or(""))),
                 id = esc(&i.id),
             )
         })
@@ -605,7 +619,10 @@ async fn members_page(State(state): State<AppState>, session: Session, Query(que
     let pending = if pending.is_empty() {
         String::new()
     } else {
-        format!("<section class=\"card\"><h2>Pending invitations</h2><table><tbody>{pending}</tbody></table></section>")
+        format!(
+            "<section class=\"card\"><h2>Pending invitations</h2><table><thead><tr><th>Email</th><th>Role</th><th></th></tr></thead>\
+             <tbody>{pending}</tbody></table></section>"
+        )
     };
     let notice = match (&query.done, &query.error) {
         (_, Some(error)) => format!("<p class=\"readonly\" role=\"alert\">{}</p>", esc(error)),

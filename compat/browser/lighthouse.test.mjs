@@ -1,0 +1,700 @@
+// Lighthouse, the Rust example app in examples/b2b-axum (axum and
+// portico-sdk), in Chromium against Portico's hosted pages: people of an
+// organization "Acme" sign in with each of Lighthouse's roles (admin,
+// billing_admin, member, read_only) and see only what their permissions
+// open, while the server refuses the rest (pages, forms and the JSON API);
+// an admin invites, revokes, changes a role and removes a member, and cannot
+// touch their own role or another organization's members; the header switcher
+// moves between organizations in one click or through Portico's hosted
+// switcher; sign-out ends the session at Portico; forms posted from another
+// origin are refused.
+//
+// Lighthouse is the prebuilt binary (PORTICO_EXAMPLE_B2B_BIN, which
+// compat/run.sh sets). On start it creates its permissions and roles in
+// Portico; the people, organizations and memberships come from the API here.
+//
+// Port: Lighthouse on 3920 (see compat/run.sh).
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { PORTICO_URL, closeBrowser, newPage, readMail, screenshot, uid, uniqueEmail } from './lib/browser.mjs';
+import { startLighthouse } from './lib/example.mjs';
+import {
+  PORTICO_ORIGIN,
+  alertText,
+  api,
+  chooseOrganization,
+  createMembership,
+  createOrganization,
+  createUser,
+  expectHostedPage,
+  listSessions,
+  sendInvitation,
+  sessionStatus,
+  signInWithPassword,
+  structureProblems,
+  submitForm,
+} from './lib/portico.mjs';
+
+const PORT = 3920;
+
+/** What each of Lighthouse's roles permits (it provisions them on start). */
+const ROLES = [
+  {
+    slug: 'admin',
+    name: 'Admin',
+    permissions: ['projects:read', 'projects:write', 'settings:manage', 'billing:manage', 'members:manage'],
+  },
+  { slug: 'billing_admin', name: 'Billing admin', permissions: ['projects:read', 'billing:manage'] },
+  { slug: 'member', name: 'Member', permissions: ['projects:read', 'projects:write'] },
+  { slug: 'read_only', name: 'Read only', permissions: ['projects:read'] },
+];
+
+/** Lighthouse's pages, in the header's order: [path, link text, permission]. */
+const PAGES = [
+  ['/projects', 'Projects', 'projects:read'],
+  ['/members', 'Members', 'members:manage'],
+  ['/settings', 'Settings', 'settings:manage'],
+  ['/billing', 'Billing', 'billing:manage'],
+];
+
+const FORBIDDEN_HEADING = 'You can’t do that here';
+const READ_ONLY_NOTICE = 'Your role can read projects but not create them.';
+
+let app;
+let acme;
+let globex;
+/** The people, by key: { user, email, membership } (membership: in Acme, or in Globex for `globex`). */
+const people = {};
+
+before(async () => {
+  app = await startLighthouse({ port: PORT });
+  [acme, globex] = await Promise.all([createOrganization('Acme'), createOrganization('Globex')]);
+  const person = async (key, firstName, lastName, organization, roleSlug) => {
+    const email = uniqueEmail(`lighthouse-${key.replace(/_/g, '-')}`);
+    const user = await createUser({ email, firstName, lastName });
+    const membership = await createMembership({ userId: user.id, organizationId: organization.id, roleSlug });
+    people[key] = { user, email, membership };
+  };
+  await person('admin', 'Ada', 'Admin', acme, 'admin');
+  await person('billing_admin', 'Bea', 'Billing', acme, 'billing_admin');
+  await person('member', 'Max', 'Member', acme, 'member');
+  await person('read_only', 'Rae', 'Reader', acme, 'read_only');
+  await person('promoted', 'Cal', 'Change', acme, 'member'); // the admin makes them read_only
+  await person('leaving', 'Lee', 'Leaving', acme, 'member'); // the admin removes them
+  await person('globex', 'Gus', 'Globex', globex, 'member'); // out of reach of Acme's admin
+  // Member of Acme and admin of Globex: the organization picker and the switcher.
+  await person('switcher', 'Sam', 'Switch', acme, 'member');
+  people.switcher.globexMembership = await createMembership({
+    userId: people.switcher.user.id,
+    organizationId: globex.id,
+    roleSlug: 'admin',
+  });
+});
+
+after(async () => {
+  await app?.stop();
+  await closeBrowser();
+});
+
+// ---- helpers ---------------------------------------------------------------------
+
+/** Clicks a link or button (a locator) and waits for the page it leads to (after any redirects). */
+async function clickThrough(page, locator) {
+  const [response] = await Promise.all([page.waitForNavigation(), locator.click()]);
+  return response;
+}
+
+/** Waits until the browser is on Lighthouse's `path`. */
+async function onLighthouse(page, path) {
+  const origin = new URL(app.url).origin;
+  await page.waitForURL((url) => url.origin === origin && url.pathname === path);
+}
+
+/**
+ * What every Lighthouse page owes its visitors: <html lang>, one h1, a label
+ * for every field. (Lighthouse's forms carry no CSRF token: it refuses
+ * cross-origin posts by their Origin instead, tested below.)
+ */
+async function expectLighthousePage(page, { path, heading }) {
+  await onLighthouse(page, path);
+  const h1 = (await page.locator('h1').first().innerText()).trim();
+  if (heading !== undefined) assert.equal(h1, heading, `the h1 of ${path}`);
+  const problems = (await structureProblems(page)).filter((p) => !p.includes('csrf_token'));
+  assert.deepEqual(problems, [], `structure of ${path}`);
+  return h1;
+}
+
+/** From Lighthouse's home page: "Sign in", the hosted pages (and the picker), back on /projects. */
+async function signIn(page, email, { organizationId } = {}) {
+  await page.goto(`${app.url}/`);
+  await expectLighthousePage(page, { path: '/', heading: 'Lighthouse' });
+  await clickThrough(page, page.getByRole('link', { name: 'Sign in', exact: true }));
+  await signInWithPassword(page, email);
+  if (organizationId !== undefined) {
+    await expectHostedPage(page, { path: '/choose-organization', heading: 'Choose an organization' });
+    await chooseOrganization(page, organizationId);
+  }
+  await expectLighthousePage(page, { path: '/projects', heading: 'Projects' });
+}
+
+/** What the header shows: organization, role, navigation links, the signed-in person. */
+async function readHeader(page) {
+  const switcher = page.locator('header.top [data-testid=org-switcher]');
+  return {
+    organization: (await switcher.locator('summary .org').innerText()).trim(),
+    role: (await switcher.locator('summary .role').innerText()).trim(),
+    nav: (await page.locator('header.top nav a').allInnerTexts()).map((t) => t.trim()),
+    current: (await page.locator('header.top nav a[aria-current=page]').allInnerTexts()).map((t) => t.trim()),
+    user: ((await page.locator('header.top .who span').textContent()) ?? '').trim(),
+  };
+}
+
+/** The header links these permissions open, in order. */
+function navFor(permissions) {
+  return PAGES.filter(([, , permission]) => permissions.includes(permission)).map(([, label]) => label);
+}
+
+/**
+ * fetch() from the page's own document (same origin, the session cookie goes
+ * along): a form body (`form`) or a JSON one (`json`). Answers { status,
+ * type, text, json } (json when the answer is JSON).
+ */
+function fetchFromPage(page, path, { method = 'GET', form, json } = {}) {
+  return page.evaluate(
+    async ({ path, method, form, json }) => {
+      const init = { method, headers: {} };
+      if (form) init.body = new URLSearchParams(form);
+      if (json) {
+        init.headers['Content-Type'] = 'application/json';
+        init.body = JSON.stringify(json);
+      }
+      const res = await fetch(path, init);
+      const type = res.headers.get('content-type') || '';
+      const text = await res.text();
+      return { status: res.status, type, text, json: type.startsWith('application/json') ? JSON.parse(text) : undefined };
+    },
+    { path, method, form, json },
+  );
+}
+
+/**
+ * Adds a form to the page and submits it, as a forged or hand-made form
+ * would; waits for the page the browser lands on and returns its response.
+ */
+async function postForm(page, action, fields = {}) {
+  const [response] = await Promise.all([
+    page.waitForNavigation(),
+    page.evaluate(
+      ({ action, fields }) => {
+        const form = document.createElement('form');
+        form.method = 'post';
+        form.action = action;
+        for (const [name, value] of Object.entries(fields)) {
+          const input = document.createElement('input');
+          input.type = 'hidden';
+          input.name = name;
+          input.value = value;
+          form.append(input);
+        }
+        document.body.append(form);
+        form.submit();
+      },
+      { action, fields },
+    ),
+  ]);
+  return response;
+}
+
+/** The project names /projects lists, with who created each: [[name, createdBy], …]. */
+async function listedProjects(page) {
+  return page.locator('main table tbody tr').evaluateAll((rows) =>
+    rows
+      .map((row) => [...row.querySelectorAll('td')].map((td) => td.innerText.trim()))
+      .filter((cells) => cells.length === 2),
+  );
+}
+
+/** The row of `email` on /members. */
+function memberRow(page, email) {
+  return page.locator(`main tr[data-email="${email}"]`);
+}
+
+/** The success notice on a Lighthouse page. */
+async function noticeText(page) {
+  const notices = page.locator('main p.notice');
+  assert.equal(await notices.count(), 1, `one notice on ${page.url()}`);
+  return (await notices.innerText()).trim();
+}
+
+function getMembership(id) {
+  return api('GET', `/user_management/organization_memberships/${id}`);
+}
+
+async function membershipsOf(userId) {
+  return (await api('GET', `/user_management/organization_memberships?user_id=${userId}&limit=100`)).data;
+}
+
+/** The ids of the user's active sessions. */
+async function activeSessions(userId) {
+  return (await listSessions(userId)).filter((s) => s.status === 'active').map((s) => s.id);
+}
+
+/** What Lighthouse calls each permission on its refusal page. */
+const PERMISSION_NAMES = {
+  'projects:read': 'Read projects',
+  'projects:write': 'Create and edit projects',
+  'settings:manage': 'Manage organization settings',
+  'billing:manage': 'Manage billing',
+  'members:manage': 'Manage members',
+};
+
+/** The 403 page a guarded Lighthouse page answers for the wrong role. */
+async function expectForbidden(page, response, permission) {
+  assert.equal(response.status(), 403, `${page.url()} answers 403`);
+  await expectLighthousePage(page, { path: new URL(page.url()).pathname, heading: FORBIDDEN_HEADING });
+  assert.equal(await page.title(), `${FORBIDDEN_HEADING} · Lighthouse`);
+  assert.equal(
+    (await page.locator('main .card p').first().innerText()).trim(),
+    `Your role in this organization does not include “${PERMISSION_NAMES[permission]}”. Ask an admin if you need it.`,
+  );
+  assert.equal(await page.locator('[data-testid=org-switcher]').count(), 0, 'no signed-in header on the refusal');
+}
+
+// ---- each role -------------------------------------------------------------------
+
+describe('Lighthouse: what each role sees and what the server refuses', () => {
+  for (const role of ROLES) {
+    test(`${role.slug}: header links, projects, direct URLs and /api/projects follow ${role.permissions.join(', ')}`, async () => {
+      const person = people[role.slug];
+      const can = (permission) => role.permissions.includes(permission);
+      const page = await newPage();
+      try {
+        await signIn(page, person.email);
+
+        // ---- the header ----------------------------------------------------
+        const header = await readHeader(page);
+        assert.deepEqual(header.nav, navFor(role.permissions), 'the links match the permissions exactly');
+        assert.deepEqual(header.current, ['Projects']);
+        assert.equal(header.organization, 'Acme');
+        assert.equal(header.role, role.name);
+        assert.equal(header.user, person.email);
+        assert.equal(
+          (await page.locator('main p.lead').innerText()).trim(),
+          'Everything Acme is working on.',
+        );
+
+        // ---- projects: the form, or the read-only notice and refusals ------
+        const createForm = page.locator('form[data-testid=new-project]');
+        const readOnly = page.locator('[data-testid=read-only]');
+        const refusedName = `Refused ${uid()}`;
+        const created = [];
+        if (can('projects:write')) {
+          assert.equal(await readOnly.count(), 0, 'no read-only notice');
+          assert.equal(await createForm.count(), 1, 'the create form');
+          const name = `Beacon ${role.slug} ${uid()}`;
+          await page.locator('#name').fill(name);
+          await submitForm(page, '#name');
+          await expectLighthousePage(page, { path: '/projects', heading: 'Projects' });
+          assert.ok(
+            (await listedProjects(page)).some(([n, by]) => n === name && by === person.email),
+            `${name} is listed, created by ${person.email}`,
+          );
+          created.push(name);
+          if (role.slug === 'member') await screenshot(page, 'lighthouse-projects-member');
+
+          // The JSON API creates too (same session cookie).
+          const apiName = `Buoy ${role.slug} ${uid()}`;
+          const posted = await fetchFromPage(page, '/api/projects', { method: 'POST', json: { name: apiName } });
+          assert.equal(posted.status, 201, posted.text);
+          assert.deepEqual(posted.json, { name: apiName, created_by: person.user.id });
+          created.push(apiName);
+        } else {
+          assert.equal(await createForm.count(), 0, 'no create form');
+          assert.equal(await page.locator('#name').count(), 0, 'no project name field');
+          assert.equal((await readOnly.innerText()).trim(), READ_ONLY_NOTICE);
+          if (role.slug === 'read_only') await screenshot(page, 'lighthouse-projects-read-only');
+
+          // The form's POST, made from the page anyway: refused by the server.
+          const refused = await fetchFromPage(page, '/projects/new', { method: 'POST', form: { name: refusedName } });
+          assert.equal(refused.status, 403);
+          assert.match(refused.text, new RegExp(`<h1>${FORBIDDEN_HEADING}</h1>`));
+          assert.match(refused.text, /does not include “Create and edit projects”/);
+
+          // And through the JSON API: a JSON refusal naming the permission.
+          const apiRefused = await fetchFromPage(page, '/api/projects', { method: 'POST', json: { name: refusedName } });
+          assert.equal(apiRefused.status, 403, apiRefused.text);
+          assert.match(apiRefused.type, /^application\/json/);
+          assert.equal(apiRefused.json.error, 'forbidden');
+          assert.equal(apiRefused.json.required_permission, 'projects:write');
+
+          await page.reload();
+          assert.ok(
+            !(await listedProjects(page)).some(([n]) => n === refusedName),
+            'the refused project was not created',
+          );
+        }
+
+        // ---- GET /api/projects with the session cookie ---------------------
+        const listed = await fetchFromPage(page, '/api/projects');
+        assert.equal(listed.status, 200, listed.text);
+        assert.equal(listed.json.organization_id, acme.id);
+        const names = listed.json.projects.map((p) => p.name);
+        for (const name of created) assert.ok(names.includes(name), `${name} in /api/projects`);
+        assert.ok(!names.includes(refusedName));
+
+        // ---- the other pages, by URL -----------------------------------------
+        for (const [path, label, permission] of PAGES.slice(1)) {
+          const response = await page.goto(`${app.url}${path}`);
+          if (can(permission)) {
+            assert.equal(response.status(), 200, `${path} answers 200 to ${role.slug}`);
+            await expectLighthousePage(page, { path, heading: label });
+            assert.deepEqual((await readHeader(page)).current, [label]);
+          } else {
+            await expectForbidden(page, response, permission);
+            if (role.slug === 'read_only' && path === '/settings') await screenshot(page, 'lighthouse-forbidden');
+          }
+        }
+
+        // ---- billing_admin changes the plan ----------------------------------
+        if (role.slug === 'billing_admin') {
+          await page.goto(`${app.url}/billing`);
+          await page.locator('#plan').selectOption('team');
+          await submitForm(page, '#plan');
+          await expectLighthousePage(page, { path: '/billing', heading: 'Billing' });
+          assert.equal(await noticeText(page), 'Plan changed.');
+          assert.equal((await page.locator('[data-testid=plan]').innerText()).trim(), 'Team');
+          await screenshot(page, 'lighthouse-billing');
+          await page.goto(`${app.url}/billing`);
+          assert.equal(await page.locator('#plan').inputValue(), 'team', 'the new plan is kept');
+          // Settings stays closed to billing admins.
+          await expectForbidden(page, await page.goto(`${app.url}/settings`), 'settings:manage');
+        }
+      } finally {
+        await page.context().close();
+      }
+    });
+  }
+});
+
+// ---- members ---------------------------------------------------------------------
+
+describe('Lighthouse /members as admin', () => {
+  test('invite and revoke, change a role (seen at the next sign-in), remove; never their own role', async () => {
+    const admin = people.admin;
+    const promoted = people.promoted;
+    const leaving = people.leaving;
+    const page = await newPage();
+    const promotedPage = await newPage();
+    try {
+      // The member whose role will change is signed in meanwhile, as member.
+      await signIn(promotedPage, promoted.email);
+      assert.equal((await readHeader(promotedPage)).role, 'Member');
+      assert.equal(await promotedPage.locator('form[data-testid=new-project]').count(), 1);
+
+      await signIn(page, admin.email);
+      await clickThrough(page, page.locator('header.top nav').getByRole('link', { name: 'Members', exact: true }));
+      await expectLighthousePage(page, { path: '/members', heading: 'Members' });
+      assert.equal((await page.locator('main p.lead').innerText()).trim(), 'People in Acme and what they can do.');
+
+      // Everyone in Acme is listed; nobody from Globex.
+      const listedEmails = await page.locator('main tr[data-email]').evaluateAll((rows) => rows.map((r) => r.dataset.email));
+      for (const key of ['admin', 'billing_admin', 'member', 'read_only', 'promoted', 'leaving', 'switcher']) {
+        assert.ok(listedEmails.includes(people[key].email), `${key} is listed`);
+      }
+      assert.ok(!listedEmails.includes(people.globex.email), 'a Globex member is not listed');
+
+      // No controls on the admin's own row: "You".
+      const own = memberRow(page, admin.email);
+      assert.equal((await own.locator('td').nth(1).innerText()).trim(), 'Admin');
+      assert.equal((await own.locator('.badge').innerText()).trim(), 'You');
+      assert.equal(await own.locator('select, button, form').count(), 0, 'no role select or buttons for "You"');
+      // Others have them.
+      const promotedRow = memberRow(page, promoted.email);
+      assert.equal(await promotedRow.getByRole('combobox', { name: `Role of ${promoted.email}` }).inputValue(), 'member');
+      assert.equal(await promotedRow.getByRole('button', { name: `Remove ${promoted.email}` }).count(), 1);
+
+      // ---- invite, then revoke -------------------------------------------------
+      const invitee = uniqueEmail('lighthouse-invitee');
+      await page.locator('#email').fill(invitee);
+      await page.locator('#invite-role').selectOption('member');
+      await submitForm(page, '#email');
+      await expectLighthousePage(page, { path: '/members', heading: 'Members' });
+      assert.equal(await noticeText(page), `Invitation sent to ${invitee}.`);
+      const pending = page.locator('main section.card').filter({ has: page.locator('h2', { hasText: 'Pending invitations' }) });
+      const pendingRow = pending.locator('tr', { hasText: invitee });
+      assert.equal(await pendingRow.count(), 1, 'the invitation is pending');
+      assert.deepEqual(
+        (await pendingRow.locator('td').allInnerTexts()).map((t) => t.trim()),
+        [invitee, 'member', 'Revoke'],
+      );
+      const invitations = (await api('GET', `/user_management/invitations?organization_id=${acme.id}&limit=100`)).data;
+      const invitation = invitations.find((i) => i.email === invitee);
+      assert.ok(invitation, 'the API lists the invitation');
+      assert.equal(invitation.state, 'pending');
+      assert.equal(invitation.role_slug, 'member');
+      const mail = await readMail(invitee);
+      assert.match(mail.subject, /invited/i);
+      assert.ok(mail.text.includes('Acme'), 'the email names Acme');
+      await screenshot(page, 'lighthouse-members');
+
+      await clickThrough(page, pendingRow.getByRole('button', { name: `Revoke the invitation of ${invitee}` }));
+      await expectLighthousePage(page, { path: '/members', heading: 'Members' });
+      assert.equal(await noticeText(page), `The invitation of ${invitee} was revoked.`);
+      assert.equal(await page.locator('main tr', { hasText: invitee }).count(), 0, 'no longer pending');
+      assert.equal((await api('GET', `/user_management/invitations/${invitation.id}`)).state, 'revoked');
+
+      // ---- change a role: member → read_only --------------------------------
+      await memberRow(page, promoted.email).locator('select').selectOption('read_only');
+      await clickThrough(page, memberRow(page, promoted.email).getByRole('button', { name: 'Change role' }));
+      await expectLighthousePage(page, { path: '/members', heading: 'Members' });
+      assert.equal(await noticeText(page), `${promoted.email} is now read_only.`);
+      assert.equal((await memberRow(page, promoted.email).locator('td').nth(1).innerText()).trim(), 'Read only');
+      assert.equal((await getMembership(promoted.membership.id)).role.slug, 'read_only');
+
+      // Their next sign-in carries the new role.
+      await clickThrough(promotedPage, promotedPage.getByRole('button', { name: 'Sign out' }));
+      await onLighthouse(promotedPage, '/');
+      await signIn(promotedPage, promoted.email);
+      const reSignedIn = await readHeader(promotedPage);
+      assert.equal(reSignedIn.role, 'Read only');
+      assert.deepEqual(reSignedIn.nav, ['Projects']);
+      assert.equal((await promotedPage.locator('[data-testid=read-only]').innerText()).trim(), READ_ONLY_NOTICE);
+      assert.equal(await promotedPage.locator('form[data-testid=new-project]').count(), 0);
+      const refused = await fetchFromPage(promotedPage, '/api/projects', { method: 'POST', json: { name: 'Nope' } });
+      assert.equal(refused.status, 403);
+      assert.equal(refused.json.required_permission, 'projects:write');
+
+      // ---- remove a member -----------------------------------------------------
+      await clickThrough(page, memberRow(page, leaving.email).getByRole('button', { name: `Remove ${leaving.email}` }));
+      await expectLighthousePage(page, { path: '/members', heading: 'Members' });
+      assert.equal(await noticeText(page), `${leaving.email} was removed.`);
+      assert.equal(await memberRow(page, leaving.email).count(), 0, 'no longer listed');
+      assert.deepEqual(
+        (await membershipsOf(leaving.user.id)).filter((m) => m.organization_id === acme.id),
+        [],
+        'the API has no Acme membership for them',
+      );
+
+      // ---- their own role, with a hand-made form: refused ---------------------
+      await postForm(page, `/members/${admin.membership.id}/role`, { role_slug: 'read_only' });
+      await expectLighthousePage(page, { path: '/members', heading: 'Members' });
+      assert.equal(await alertText(page), 'You cannot change your own role.');
+      await postForm(page, `/members/${admin.membership.id}/remove`);
+      assert.equal(await alertText(page), 'You cannot remove yourself.');
+      const ownMembership = await getMembership(admin.membership.id);
+      assert.equal(ownMembership.role.slug, 'admin');
+      assert.equal(ownMembership.status, 'active');
+    } finally {
+      await page.context().close();
+      await promotedPage.context().close();
+    }
+  });
+
+  test("an admin of Acme cannot change, remove or revoke in Globex by guessing ids", async () => {
+    const gus = people.globex;
+    const globexInvitation = await sendInvitation({
+      email: uniqueEmail('lighthouse-globex-invitee'),
+      organizationId: globex.id,
+      roleSlug: 'member',
+    });
+    const page = await newPage();
+    try {
+      await signIn(page, people.admin.email);
+      await page.goto(`${app.url}/members`);
+
+      let response = await postForm(page, `/members/${gus.membership.id}/role`, { role_slug: 'admin' });
+      assert.equal(response.status(), 200);
+      await expectLighthousePage(page, { path: '/members', heading: 'Members' });
+      assert.equal(await alertText(page), 'That member is not in this organization.');
+      assert.equal(await page.locator('main p.notice').count(), 0, 'no success notice');
+
+      response = await postForm(page, `/members/${gus.membership.id}/remove`);
+      await expectLighthousePage(page, { path: '/members', heading: 'Members' });
+      assert.equal(await alertText(page), 'That member is not in this organization.');
+
+      await postForm(page, `/invitations/${globexInvitation.id}/revoke`);
+      await expectLighthousePage(page, { path: '/members', heading: 'Members' });
+      assert.equal(await alertText(page), 'That invitation is not for this organization.');
+
+      // Nothing changed in Globex.
+      const membership = await getMembership(gus.membership.id);
+      assert.equal(membership.organization_id, globex.id);
+      assert.equal(membership.role.slug, 'member');
+      assert.equal(membership.status, 'active');
+      assert.equal((await api('GET', `/user_management/invitations/${globexInvitation.id}`)).state, 'pending');
+    } finally {
+      await page.context().close();
+    }
+  });
+});
+
+// ---- switching organizations -------------------------------------------------------
+
+describe('Lighthouse organization switcher', () => {
+  test('one click to Globex in the header menu; "All organizations…" opens Portico\'s switcher; back to Acme', async () => {
+    const sam = people.switcher;
+    const page = await newPage();
+    try {
+      const earlier = new Set(await activeSessions(sam.user.id));
+      // Two organizations: Portico's picker, then Acme.
+      await signIn(page, sam.email, { organizationId: acme.id });
+      const sessions = (await activeSessions(sam.user.id)).filter((id) => !earlier.has(id));
+      assert.equal(sessions.length, 1, 'one new session');
+      const [sessionId] = sessions;
+      let header = await readHeader(page);
+      assert.equal(header.organization, 'Acme');
+      assert.equal(header.role, 'Member');
+      assert.deepEqual(header.nav, ['Projects']);
+
+      // ---- the header menu -----------------------------------------------------
+      const switcher = page.locator('header.top [data-testid=org-switcher]');
+      const menu = switcher.locator('.menu');
+      assert.equal(await menu.isVisible(), false, 'the menu starts closed');
+      await switcher.locator('summary').click();
+      assert.equal(await menu.isVisible(), true, 'the summary opens the menu');
+      assert.equal((await menu.locator('.menu-title').textContent()).trim(), 'Switch organization'); // shown upper-case
+      assert.deepEqual(
+        (await menu.locator('ul button').allInnerTexts()).map((t) => t.trim()),
+        ['Globex'],
+        'the other organization, and only it',
+      );
+      const all = menu.getByRole('link', { name: 'All organizations…' });
+      assert.equal(await all.isVisible(), true);
+      await screenshot(page, 'lighthouse-switcher-menu');
+
+      await clickThrough(page, menu.getByRole('button', { name: 'Globex', exact: true }));
+      await expectLighthousePage(page, { path: '/projects', heading: 'Projects' });
+      header = await readHeader(page);
+      assert.equal(header.organization, 'Globex');
+      assert.equal(header.role, 'Admin');
+      assert.deepEqual(header.nav, ['Projects', 'Members', 'Settings', 'Billing'], 'Members (and the rest) appear');
+      assert.equal((await fetchFromPage(page, '/api/projects')).json.organization_id, globex.id);
+      assert.equal((await page.goto(`${app.url}/members`)).status(), 200, 'an admin of Globex now');
+      await page.goto(`${app.url}/projects`);
+
+      // ---- Portico's hosted switcher -------------------------------------------
+      await switcher.locator('summary').click();
+      await Promise.all([
+        page.waitForURL((url) => url.origin === PORTICO_ORIGIN && url.pathname === '/choose-organization'),
+        all.click(),
+      ]);
+      await expectHostedPage(page, { path: '/choose-organization', heading: 'Switch organization' });
+      assert.match(await page.title(), /Switch organization/);
+      const choices = await page.locator('button[name=organization_id]').evaluateAll((buttons) =>
+        buttons.map((b) => ({
+          id: b.value,
+          name: b.querySelector('.choice-name')?.innerText.trim(),
+          badges: [...b.querySelectorAll('.badge')].map((badge) => badge.innerText.trim()),
+        })),
+      );
+      assert.deepEqual(
+        choices.sort((a, b) => a.name.localeCompare(b.name)),
+        [
+          { id: acme.id, name: 'Acme', badges: [] },
+          { id: globex.id, name: 'Globex', badges: ['Current'] },
+        ],
+        'both organizations, the current one marked',
+      );
+      await screenshot(page, 'lighthouse-switch-organization');
+
+      await chooseOrganization(page, acme.id);
+      await expectLighthousePage(page, { path: '/projects', heading: 'Projects' });
+      header = await readHeader(page);
+      assert.equal(header.organization, 'Acme');
+      assert.equal(header.role, 'Member');
+      assert.deepEqual(header.nav, ['Projects']);
+      assert.equal((await fetchFromPage(page, '/api/projects')).json.organization_id, acme.id);
+      await expectForbidden(page, await page.goto(`${app.url}/members`), 'members:manage');
+
+      // Both switches kept the one session.
+      assert.equal(await sessionStatus(sam.user.id, sessionId), 'active');
+      assert.deepEqual(
+        (await activeSessions(sam.user.id)).filter((id) => !earlier.has(id)),
+        [sessionId],
+        'no other session was started',
+      );
+    } finally {
+      await page.context().close();
+    }
+  });
+});
+
+// ---- sign-out and other sites ------------------------------------------------------
+
+describe('Lighthouse sign-out and cross-site forms', () => {
+  test('"Sign out" ends the session at Portico and lands on the home page; /projects then sends home', async () => {
+    const person = people.member;
+    const page = await newPage();
+    try {
+      const earlier = new Set(await activeSessions(person.user.id));
+      await signIn(page, person.email);
+      const [sessionId] = (await activeSessions(person.user.id)).filter((id) => !earlier.has(id));
+      assert.ok(sessionId, 'the sign-in started a session');
+
+      const response = await clickThrough(page, page.locator('header.top').getByRole('button', { name: 'Sign out' }));
+      assert.equal(page.url(), `${app.url}/`, 'Portico sent the browser back to Lighthouse');
+      assert.equal(response.status(), 200);
+      await expectLighthousePage(page, { path: '/', heading: 'Lighthouse' });
+      assert.equal(await page.getByRole('link', { name: 'Sign in', exact: true }).count(), 1);
+      assert.equal(await page.locator('[data-testid=org-switcher]').count(), 0, 'no signed-in header');
+      await screenshot(page, 'lighthouse-home');
+      assert.equal(await sessionStatus(person.user.id, sessionId), 'revoked');
+
+      await page.goto(`${app.url}/projects`);
+      assert.equal(page.url(), `${app.url}/`, '/projects sends a signed-out visitor home');
+      const apiAnswer = await fetchFromPage(page, '/api/projects');
+      assert.equal(apiAnswer.status, 401);
+      assert.equal(apiAnswer.json.error, 'unauthenticated');
+
+      // Signing in again asks for the password: Portico's session is over too.
+      await clickThrough(page, page.getByRole('link', { name: 'Sign in', exact: true }));
+      await expectHostedPage(page, { path: '/sign-in' });
+    } finally {
+      await page.context().close();
+    }
+  });
+
+  test('a POST to /projects/new from another origin is refused 403, even with the session cookie', async () => {
+    const person = people.member;
+    const page = await newPage();
+    try {
+      await signIn(page, person.email);
+      const foreign = `Foreign ${uid()}`;
+
+      // With another site's Origin (the context's cookies go along).
+      const withOrigin = await page.request.post(`${app.url}/projects/new`, {
+        form: { name: foreign },
+        headers: { Origin: 'https://attacker.example' },
+        maxRedirects: 0,
+      });
+      assert.equal(withOrigin.status(), 403);
+      assert.match(await withOrigin.text(), /This form was sent from another site\./);
+
+      // A real form on a page of Portico's origin: same site (127.0.0.1), so
+      // the SameSite=Lax cookie is sent, but another origin.
+      await page.goto(`${PORTICO_URL}/health`);
+      const fromPortico = await postForm(page, `${app.url}/projects/new`, { name: foreign });
+      assert.equal(fromPortico.status(), 403);
+      await expectLighthousePage(page, { path: '/projects/new', heading: 'Request refused' });
+      assert.match(await page.locator('main').innerText(), /This form was sent from another site\./);
+
+      // The same request with Lighthouse's own Origin goes through: the Origin made the difference.
+      const control = `Own origin ${uid()}`;
+      const ownOrigin = await page.request.post(`${app.url}/projects/new`, {
+        form: { name: control },
+        headers: { Origin: app.url },
+        maxRedirects: 0,
+      });
+      assert.equal(ownOrigin.status(), 303);
+      assert.equal(ownOrigin.headers().location, '/projects');
+
+      await page.goto(`${app.url}/projects`);
+      const names = (await listedProjects(page)).map(([name]) => name);
+      assert.ok(!names.includes(foreign), 'the cross-site posts created nothing');
+      assert.ok(names.includes(control));
+    } finally {
+      await page.context().close();
+    }
+  });
+});
