@@ -307,7 +307,7 @@ describe('Lighthouse: what each role sees and what the server refuses', () => {
           const apiName = `Buoy ${role.slug} ${uid()}`;
           const posted = await fetchFromPage(page, '/api/projects', { method: 'POST', json: { name: apiName } });
           assert.equal(posted.status, 201, posted.text);
-          assert.deepEqual(posted.json, { name: apiName, created_by: person.user.id });
+          assert.deepEqual(posted.json, { name: apiName, created_by: person.email });
           created.push(apiName);
         } else {
           assert.equal(await createForm.count(), 0, 'no create form');
@@ -426,7 +426,7 @@ describe('Lighthouse /members as admin', () => {
       assert.equal(await pendingRow.count(), 1, 'the invitation is pending');
       assert.deepEqual(
         (await pendingRow.locator('td').allInnerTexts()).map((t) => t.trim()),
-        [invitee, 'member', 'Revoke'],
+        [invitee, 'Member', 'Revoke'],
       );
       const invitations = (await api('GET', `/user_management/invitations?organization_id=${acme.id}&limit=100`)).data;
       const invitation = invitations.find((i) => i.email === invitee);

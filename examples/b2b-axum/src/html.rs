@@ -88,8 +88,8 @@ pub fn refusal(status: StatusCode, title: &str, message: &str, header: Option<&H
         title,
         header,
         &format!(
-            "<section class=\"card narrow\"><h1>{}</h1><p>{}</p><p class=\"row\"><a class=\"button\" href=\"/projects\">Back to projects</a>\
-             <form method=\"post\" action=\"/logout\"><button type=\"submit\" class=\"secondary\">Sign out</button></form></p></section>",
+            "<section class=\"card narrow\"><h1>{}</h1><p>{}</p><div class=\"row\"><a class=\"button\" href=\"/projects\">Back to projects</a>\
+             <form method=\"post\" action=\"/logout\"><button type=\"submit\" class=\"secondary\">Sign out</button></form></div></section>",
             esc(title),
             esc(message)
         ),
@@ -101,14 +101,14 @@ pub const STYLESHEET: &str = r#"
 * { box-sizing: border-box; }
 body { margin:0; font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif; color:var(--ink); background:var(--bg); }
 a { color:var(--brand); }
-header.top { display:flex; align-items:center; gap:1.25rem; padding:.75rem 1.5rem; background:#fff; border-bottom:1px solid var(--line); flex-wrap:wrap; }
+header.top { display:flex; align-items:center; gap:1.25rem; padding:.75rem 1.5rem; background:#fff; border-bottom:1px solid var(--line); flex-wrap:nowrap; }
 .brand { font-weight:700; color:var(--ink); text-decoration:none; font-size:1.05rem; }
 nav { display:flex; gap:.25rem; flex:1 1 auto; flex-wrap:nowrap; }
 nav a { color:var(--muted); text-decoration:none; padding:.35rem .7rem; border-radius:6px; }
 nav a:hover { background:var(--bg); color:var(--ink); }
 nav a[aria-current=page] { background:#eef2ff; color:var(--brand); font-weight:600; }
 .who { display:flex; align-items:center; gap:.75rem; color:var(--muted); font-size:.9rem; margin-left:auto; min-width:0; }
-.who span { max-width:28ch; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; }
+.who span { max-width:22ch; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; }
 .switcher { position:relative; }
 .switcher summary { list-style:none; cursor:pointer; display:flex; align-items:center; gap:.5rem; padding:.35rem .7rem; border:1px solid var(--line); border-radius:8px; }
 .switcher summary::-webkit-details-marker { display:none; }
@@ -157,5 +157,5 @@ dl { display:grid; grid-template-columns:max-content 1fr; gap:.4rem 1.25rem; mar
 dt { color:var(--muted); }
 dd { margin:0; }
 footer { text-align:center; color:var(--muted); font-size:.8rem; padding:2rem; }
-@media (max-width: 640px) { header.top { padding:.75rem 1rem; } .who span { display:none; } main { padding:0 1rem; } }
+@media (max-width: 760px) { header.top { padding:.75rem 1rem; flex-wrap:wrap; } .who span { display:none; } main { padding:0 1rem; } }
 "#;
