@@ -37,11 +37,51 @@ use std::task::{Context, Poll};
 use tower::{Layer, Service};
 
 /// What the layer found out about a request, kept in its extensions for extractors and guards.
+///
+/// A test can stand in for the layer by putting one in the request's extensions itself:
+///
+/// ```
+/// use axum::{Extension, Router, body::Body, routing::get};
+/// use http::{Request, StatusCode};
+/// use portico_sdk::{Authentication, Session, require_permission};
+/// use tower::ServiceExt;
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let app: Router = Router::new()
+///     .route("/posts", get(|| async { "posts" }).route_layer(require_permission("posts:read")))
+///     .route("/billing", get(|| async { "billing" }).route_layer(require_permission("billing:manage")))
+///     .layer(Extension(Authentication(Ok(Session::example()))));
+/// let request = |uri: &str| Request::get(uri).body(Body::empty()).unwrap();
+/// assert_eq!(app.clone().oneshot(request("/posts")).await.unwrap().status(), StatusCode::OK);
+/// assert_eq!(app.oneshot(request("/billing")).await.unwrap().status(), StatusCode::FORBIDDEN);
+/// # });
+/// ```
 #[derive(Debug, Clone)]
 pub struct Authentication(pub Result<Session, Rejection>);
 
 /// Why a request may not go on. Its response is JSON: `{"error": "unauthenticated" |
 /// "forbidden", "reason": "…"}` (plus what was required), 401 with `WWW-Authenticate` or 403.
+///
+/// ```
+/// use axum::response::IntoResponse;
+/// use portico_sdk::{Rejection, Requirement, Session};
+///
+/// // A handler can refuse with it too, for a rule no guard expresses.
+/// async fn archive(session: Session) -> Result<&'static str, Rejection> {
+///     if session.impersonator.is_some() {
+///         return Err(Rejection::Forbidden {
+///             reason: "projects cannot be archived while impersonating".into(),
+///             requirement: Requirement::SignedIn,
+///         });
+///     }
+///     Ok("archived")
+/// }
+/// # let _: axum::Router = axum::Router::new().route("/archive", axum::routing::post(archive));
+///
+/// let response = Rejection::Unauthenticated("not signed in".into()).into_response();
+/// assert_eq!(response.status(), http::StatusCode::UNAUTHORIZED);
+/// assert_eq!(response.headers()[http::header::WWW_AUTHENTICATE], "Bearer");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rejection {
     /// No valid credentials: no token or cookie, or one that did not verify.
@@ -53,6 +93,17 @@ pub enum Rejection {
 }
 
 impl Rejection {
+    /// The HTTP status the rejection answers with: 401, 403, or 500 for a missing layer.
+    ///
+    /// ```
+    /// use http::StatusCode;
+    /// use portico_sdk::{Rejection, Requirement};
+    ///
+    /// assert_eq!(Rejection::Unauthenticated("no bearer token".into()).status(), StatusCode::UNAUTHORIZED);
+    /// let forbidden = Rejection::Forbidden { reason: "no".into(), requirement: Requirement::Organization };
+    /// assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
+    /// assert_eq!(Rejection::MissingLayer.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    /// ```
     pub fn status(&self) -> StatusCode {
         match self {
             Rejection::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
@@ -62,6 +113,14 @@ impl Rejection {
     }
 
     /// The reason in words.
+    ///
+    /// ```
+    /// use portico_sdk::{Authentication, Requirement, Session};
+    ///
+    /// let member = Authentication(Ok(Session::example()));
+    /// let refused = Requirement::Permission("billing:manage".into()).check(Some(&member)).unwrap_err();
+    /// assert_eq!(refused.reason(), "your role in this organization does not permit billing:manage");
+    /// ```
     pub fn reason(&self) -> &str {
         match self {
             Rejection::Unauthenticated(reason) | Rejection::Forbidden { reason, .. } => reason,
@@ -120,6 +179,23 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Session {
 /// Authenticates every request it wraps; see the module docs. Build it with
 /// [`Portico::layer`] (bearer tokens) or [`Portico::cookie_layer`] (sealed cookie, and bearer
 /// tokens too).
+///
+/// ```
+/// use axum::{Router, body::Body, routing::get};
+/// use http::{Request, StatusCode};
+/// use portico_sdk::{Portico, Session};
+/// use tower::ServiceExt;
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let portico = Portico::new("http://localhost:8080", "client_01H…").unwrap();
+/// let app: Router = Router::new()
+///     .route("/me", get(|session: Session| async move { session.user_id }))
+///     .layer(portico.layer());
+/// // No `Authorization` header: the extractor answers 401, and Portico is never asked.
+/// let response = app.oneshot(Request::get("/me").body(Body::empty()).unwrap()).await.unwrap();
+/// assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+/// # });
+/// ```
 #[derive(Clone)]
 pub struct PorticoLayer {
     portico: Portico,
@@ -128,6 +204,21 @@ pub struct PorticoLayer {
 
 impl Portico {
     /// A layer that reads `Authorization: Bearer <access token>`.
+    ///
+    /// ```
+    /// use axum::{Router, routing::get};
+    /// use portico_sdk::{Portico, Session};
+    ///
+    /// let portico = Portico::new("http://localhost:8080", "client_01H…").unwrap();
+    /// let app: Router = Router::new()
+    ///     .route("/me", get(|session: Session| async move { session.user_id }))
+    ///     // `Option<Session>` lets anonymous requests through.
+    ///     .route("/hello", get(|session: Option<Session>| async move {
+    ///         session.map_or("hello, stranger".to_owned(), |s| format!("hello, {}", s.user_id))
+    ///     }))
+    ///     .layer(portico.layer());
+    /// # drop(app);
+    /// ```
     pub fn layer(&self) -> PorticoLayer {
         PorticoLayer { portico: self.clone(), cookies: None }
     }
@@ -155,7 +246,31 @@ impl<S> Layer<S> for PorticoLayer {
     }
 }
 
+impl std::fmt::Debug for PorticoLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PorticoLayer").field("portico", &self.portico).field("cookies", &self.cookies).finish()
+    }
+}
+
 /// The service [`PorticoLayer`] wraps around routes.
+///
+/// It only records the outcome in the request's extensions; the [`Session`] extractor and the
+/// guards act on it.
+///
+/// ```
+/// use axum::{body::Body, response::{IntoResponse, Response}};
+/// use http::{Request, StatusCode};
+/// use portico_sdk::{Portico, PorticoService};
+/// use tower::{Layer, ServiceExt, service_fn};
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let portico = Portico::new("http://localhost:8080", "client_01H…").unwrap();
+/// let inner = service_fn(|_: Request<Body>| async { Ok::<Response, std::convert::Infallible>("hi".into_response()) });
+/// let service: PorticoService<_> = portico.layer().layer(inner);
+/// let response = service.oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+/// assert_eq!(response.status(), StatusCode::OK);
+/// # });
+/// ```
 #[derive(Clone)]
 pub struct PorticoService<S> {
     inner: S,
@@ -240,6 +355,17 @@ where
 }
 
 /// What a guard requires.
+///
+/// ```
+/// use portico_sdk::{Authentication, Requirement, Session, require_org};
+///
+/// assert_eq!(require_org().requirement(), &Requirement::Organization);
+/// let mut personal = Session::example();
+/// personal.organization_id = None;
+/// let personal = Authentication(Ok(personal));
+/// assert!(Requirement::SignedIn.check(Some(&personal)).is_ok());
+/// assert!(Requirement::Organization.check(Some(&personal)).is_err());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Requirement {
     /// Any verified session.
@@ -254,6 +380,19 @@ pub enum Requirement {
 
 impl Requirement {
     /// Checks a request's authentication against the requirement.
+    ///
+    /// ```
+    /// use http::StatusCode;
+    /// use portico_sdk::{Authentication, Rejection, Requirement, Session};
+    ///
+    /// let member = Authentication(Ok(Session::example()));
+    /// assert_eq!(Requirement::Permission("posts:read".into()).check(Some(&member)), Ok(()));
+    /// assert_eq!(Requirement::Role("member".into()).check(Some(&member)), Ok(()));
+    /// let refused = Requirement::Role("admin".into()).check(Some(&member)).unwrap_err();
+    /// assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    /// // No layer in front: nothing to check.
+    /// assert_eq!(Requirement::SignedIn.check(None), Err(Rejection::MissingLayer));
+    /// ```
     pub fn check(&self, authentication: Option<&Authentication>) -> Result<(), Rejection> {
         let session = match authentication {
             None => return Err(Rejection::MissingLayer),
@@ -282,10 +421,31 @@ type Respond = Arc<dyn Fn(Rejection) -> Response + Send + Sync>;
 
 /// A route layer that lets a request through only when its session meets a [`Requirement`];
 /// from [`require_permission`], [`require_role`], [`require_org`] or [`require_session`].
+///
+/// ```
+/// use axum::{Router, routing::{get, post}};
+/// use portico_sdk::{Portico, require_org, require_permission};
+///
+/// let portico = Portico::new("http://localhost:8080", "client_01H…").unwrap();
+/// let app: Router = Router::new()
+///     // On one route...
+///     .route("/projects", post(|| async { "created" }).route_layer(require_permission("projects:write")))
+///     .route("/dashboard", get(|| async { "dashboard" }))
+///     // ...or on every route added before it.
+///     .route_layer(require_org())
+///     .layer(portico.layer());
+/// # drop(app);
+/// ```
 #[derive(Clone)]
 pub struct Guard {
     requirement: Requirement,
     respond: Option<Respond>,
+}
+
+impl std::fmt::Debug for Guard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Guard").field("requirement", &self.requirement).finish_non_exhaustive()
+    }
 }
 
 impl Guard {
@@ -305,6 +465,13 @@ impl Guard {
         self
     }
 
+    /// What the guard requires.
+    ///
+    /// ```
+    /// use portico_sdk::{Requirement, require_role};
+    ///
+    /// assert_eq!(require_role("admin").requirement(), &Requirement::Role("admin".into()));
+    /// ```
     pub fn requirement(&self) -> &Requirement {
         &self.requirement
     }
@@ -312,21 +479,68 @@ impl Guard {
 
 /// Lets through sessions whose roles permit `permission` in their organization; 403 otherwise,
 /// 401 without a valid session.
+///
+/// ```
+/// use axum::{Router, routing::{get, post}};
+/// use portico_sdk::{Portico, Session, require_permission};
+///
+/// let portico = Portico::new("http://localhost:8080", "client_01H…").unwrap();
+/// let app: Router = Router::new()
+///     .route("/posts", get(|| async { "posts" }).route_layer(require_permission("posts:read")))
+///     .route("/posts", post(|s: Session| async move { s.user_id }).route_layer(require_permission("posts:write")))
+///     .layer(portico.layer());
+/// # drop(app);
+/// ```
 pub fn require_permission(permission: impl Into<String>) -> Guard {
     Guard { requirement: Requirement::Permission(permission.into()), respond: None }
 }
 
 /// Lets through sessions that hold the role `slug` in their organization.
+///
+/// ```
+/// use axum::{Router, routing::get};
+/// use portico_sdk::{Portico, require_role};
+///
+/// let portico = Portico::new("http://localhost:8080", "client_01H…").unwrap();
+/// let app: Router = Router::new()
+///     .route("/settings", get(|| async { "settings" }).route_layer(require_role("admin")))
+///     .layer(portico.layer());
+/// # drop(app);
+/// ```
 pub fn require_role(slug: impl Into<String>) -> Guard {
     Guard { requirement: Requirement::Role(slug.into()), respond: None }
 }
 
 /// Lets through sessions that are in an organization.
+///
+/// ```
+/// use axum::{Router, routing::get};
+/// use portico_sdk::{Portico, Session, require_org};
+///
+/// let portico = Portico::new("http://localhost:8080", "client_01H…").unwrap();
+/// let app: Router = Router::new()
+///     .route("/organization", get(|s: Session| async move { s.organization_id.unwrap_or_default() }))
+///     .route_layer(require_org())
+///     .layer(portico.layer());
+/// # drop(app);
+/// ```
 pub fn require_org() -> Guard {
     Guard { requirement: Requirement::Organization, respond: None }
 }
 
 /// Lets through any verified session.
+///
+/// ```
+/// use axum::{Router, routing::get};
+/// use portico_sdk::{Portico, require_session};
+///
+/// let portico = Portico::new("http://localhost:8080", "client_01H…").unwrap();
+/// let app: Router = Router::new()
+///     .route("/account", get(|| async { "account" }).route_layer(require_session()))
+///     .route("/", get(|| async { "welcome" }))
+///     .layer(portico.layer());
+/// # drop(app);
+/// ```
 pub fn require_session() -> Guard {
     Guard { requirement: Requirement::SignedIn, respond: None }
 }
@@ -340,6 +554,21 @@ impl<S> Layer<S> for Guard {
 }
 
 /// The service a [`Guard`] wraps around a route.
+///
+/// ```
+/// use axum::{body::Body, response::{IntoResponse, Response}};
+/// use http::{Request, StatusCode};
+/// use portico_sdk::{GuardService, require_session};
+/// use tower::{Layer, ServiceExt, service_fn};
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let inner = service_fn(|_: Request<Body>| async { Ok::<Response, std::convert::Infallible>("hi".into_response()) });
+/// let service: GuardService<_> = require_session().layer(inner);
+/// // Without the Portico layer in front there is nothing to check: 500.
+/// let response = service.oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+/// assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+/// # });
+/// ```
 #[derive(Clone)]
 pub struct GuardService<S> {
     inner: S,

@@ -4,6 +4,29 @@ use crate::token::TokenError;
 use serde::de::DeserializeOwned;
 
 /// An error from a call to Portico, or from the SDK's own checks.
+///
+/// ```no_run
+/// # async fn demo(portico: portico_sdk::Portico) -> Result<(), portico_sdk::Error> {
+/// use portico_sdk::Error;
+///
+/// match portico.management()?.get_user("user_01H…").await {
+///     Ok(user) => println!("{}", user.display_name()),
+///     Err(Error::Api { status: 404, .. }) => println!("no such user"),
+///     Err(Error::Http(reason)) => println!("Portico is unreachable: {reason}"),
+///     Err(other) => return Err(other),
+/// }
+/// # Ok(()) }
+/// ```
+///
+/// A [`TokenError`] converts into it, so `?` works on [`crate::Portico::verify`] too:
+///
+/// ```
+/// use portico_sdk::{Error, TokenError};
+///
+/// let error: Error = TokenError::Expired.into();
+/// assert!(matches!(error, Error::Token(TokenError::Expired)));
+/// assert_eq!(error.to_string(), "the access token has expired");
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Portico answered with an error: its HTTP status, its error `code` (WorkOS codes such as
@@ -29,6 +52,19 @@ pub enum Error {
 
 impl Error {
     /// The WorkOS-style error code Portico answered with, if any.
+    ///
+    /// ```
+    /// use portico_sdk::Error;
+    ///
+    /// let error = Error::Api {
+    ///     status: 400,
+    ///     code: Some("invalid_grant".into()),
+    ///     message: "the code has expired or was already used".into(),
+    ///     body: serde_json::json!({"code": "invalid_grant", "message": "the code has expired or was already used"}),
+    /// };
+    /// assert_eq!(error.code(), Some("invalid_grant"));
+    /// assert_eq!(Error::Http("connection refused".into()).code(), None);
+    /// ```
     pub fn code(&self) -> Option<&str> {
         match self {
             Error::Api { code, .. } => code.as_deref(),
@@ -37,6 +73,19 @@ impl Error {
     }
 
     /// The HTTP status Portico answered with, if it answered.
+    ///
+    /// ```
+    /// use portico_sdk::Error;
+    ///
+    /// let error = Error::Api {
+    ///     status: 404,
+    ///     code: Some("entity_not_found".into()),
+    ///     message: "no organization org_01H…".into(),
+    ///     body: serde_json::Value::Null,
+    /// };
+    /// assert_eq!(error.status(), Some(404));
+    /// assert_eq!(Error::Config("this call needs the API key".into()).status(), None);
+    /// ```
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Api { status, .. } => Some(*status),

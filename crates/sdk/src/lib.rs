@@ -42,7 +42,8 @@
 //!
 //! Tokens carry the permissions of the moment they were issued (five minutes by default). When
 //! an answer must reflect a role change made a second ago, ask Portico:
-//! [`Management::check_permission`].
+//! [`Management::session_has_permission`] (or [`Management::check_permission`] with a membership
+//! id).
 
 mod axum;
 mod client;

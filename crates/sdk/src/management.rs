@@ -24,7 +24,31 @@ pub struct Management {
     api_key: String,
 }
 
+impl std::fmt::Debug for Management {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Management").field("base_url", &self.base_url).finish_non_exhaustive()
+    }
+}
+
 /// One page of a list, with the cursors for the next and previous pages.
+///
+/// ```no_run
+/// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+/// use portico_sdk::ListMemberships;
+///
+/// let mut query = ListMemberships::organization("org_01H…").limit(100);
+/// loop {
+///     let page = api.list_memberships(&query).await?;
+///     for membership in &page.data {
+///         println!("{} is {}", membership.user_id, membership.role.slug);
+///     }
+///     match page.list_metadata.after {
+///         Some(cursor) => query = query.after(cursor),
+///         None => break,
+///     }
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Deserialize)]
 pub struct List<T> {
     pub data: Vec<T>,
@@ -32,12 +56,30 @@ pub struct List<T> {
     pub list_metadata: ListMetadata,
 }
 
+/// The cursors of a [`List`]: pass `after` to the next request for the next page.
+///
+/// ```no_run
+/// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+/// let page = api.list_memberships(&portico_sdk::ListMemberships::organization("org_01H…")).await?;
+/// if let Some(cursor) = &page.list_metadata.after {
+///     println!("{} members shown, more after {cursor}", page.data.len());
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ListMetadata {
     pub before: Option<String>,
     pub after: Option<String>,
 }
 
+/// A Portico user.
+///
+/// ```no_run
+/// # async fn demo(api: portico_sdk::Management, session: portico_sdk::Session) -> Result<(), portico_sdk::Error> {
+/// let user = api.get_user(&session.user_id).await?;
+/// println!("{} <{}>, verified: {}", user.display_name(), user.email, user.email_verified);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 pub struct User {
     pub id: String,
@@ -74,6 +116,15 @@ impl User {
     }
 }
 
+/// An organization.
+///
+/// ```no_run
+/// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+/// let organization = api.create_organization("Acme").await?;
+/// assert!(organization.id.starts_with("org_"));
+/// println!("{} created at {}", organization.name, organization.created_at);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 pub struct Organization {
     pub id: String,
@@ -84,11 +135,32 @@ pub struct Organization {
 }
 
 /// A role as memberships name it.
+///
+/// ```no_run
+/// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+/// let membership = api.get_membership("om_01H…").await?;
+/// let slugs: Vec<&str> = membership.roles.iter().map(|role| role.slug.as_str()).collect();
+/// println!("primary role {}, all roles {slugs:?}", membership.role.slug);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 pub struct RoleSlug {
     pub slug: String,
 }
 
+/// A user's membership in an organization.
+///
+/// ```no_run
+/// # async fn demo(api: portico_sdk::Management, session: portico_sdk::Session) -> Result<(), portico_sdk::Error> {
+/// use portico_sdk::ListMemberships;
+///
+/// let page = api.list_memberships(&ListMemberships::user(&session.user_id).limit(100)).await?;
+/// for membership in page.data.iter().filter(|m| m.status == "active") {
+///     let name = membership.organization_name.as_deref().unwrap_or(&membership.organization_id);
+///     println!("{name}: {}", membership.role.slug);
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 pub struct Membership {
     pub id: String,
@@ -108,6 +180,15 @@ pub struct Membership {
     pub updated_at: String,
 }
 
+/// A role and what it permits.
+///
+/// ```no_run
+/// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+/// for role in api.list_organization_roles("org_01H…").await? {
+///     println!("{} ({}, {}): {}", role.name, role.slug, role.kind, role.permissions.join(", "));
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 pub struct Role {
     pub id: String,
@@ -121,6 +202,16 @@ pub struct Role {
     pub permissions: Vec<String>,
 }
 
+/// An invitation to join Portico, or an organization.
+///
+/// ```no_run
+/// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+/// let page = api.list_invitations("org_01H…").await?;
+/// for invitation in page.data.iter().filter(|i| i.state == "pending") {
+///     println!("{} as {:?}, until {}", invitation.email, invitation.role_slug, invitation.expires_at);
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 pub struct Invitation {
     pub id: String,
@@ -151,13 +242,47 @@ pub struct ListMemberships {
 
 impl ListMemberships {
     /// The members of an organization (active ones unless [`ListMemberships::statuses`] says otherwise).
+    ///
+    /// ```no_run
+    /// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+    /// let members = api.list_memberships(&portico_sdk::ListMemberships::organization("org_01H…")).await?;
+    /// for member in &members.data {
+    ///     println!("{} is {}", member.user.as_ref().map_or("?", |user| user.email.as_str()), member.role.slug);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn organization(id: impl Into<String>) -> Self {
         ListMemberships { organization_id: Some(id.into()), ..Default::default() }
     }
 
     /// The organizations a user belongs to.
+    ///
+    /// ```no_run
+    /// # async fn demo(api: portico_sdk::Management, session: portico_sdk::Session) -> Result<(), portico_sdk::Error> {
+    /// let query = portico_sdk::ListMemberships::user(&session.user_id).limit(100);
+    /// let page = api.list_memberships(&query).await?;
+    /// let organizations: Vec<String> = page.data.into_iter().map(|m| m.organization_id).collect();
+    /// # drop(organizations); Ok(()) }
+    /// ```
     pub fn user(id: impl Into<String>) -> Self {
         ListMemberships { user_id: Some(id.into()), ..Default::default() }
+    }
+
+    /// Only memberships in these states (`active`, `inactive`, `pending`).
+    ///
+    /// ```
+    /// let query = portico_sdk::ListMemberships::organization("org_01H…").statuses(&["active", "pending"]);
+    /// # drop(query);
+    /// ```
+    /// Narrows a user's memberships to one organization (at most one membership matches).
+    ///
+    /// ```
+    /// let query = portico_sdk::ListMemberships::user("user_01H…").in_organization("org_01H…");
+    /// # drop(query);
+    /// ```
+    pub fn in_organization(mut self, id: impl Into<String>) -> Self {
+        self.organization_id = Some(id.into());
+        self
     }
 
     pub fn statuses(mut self, statuses: &[&str]) -> Self {
@@ -166,12 +291,29 @@ impl ListMemberships {
     }
 
     /// Page size, 1 to 100 (default 10).
+    ///
+    /// ```
+    /// let query = portico_sdk::ListMemberships::user("user_01H…").limit(100);
+    /// # drop(query);
+    /// ```
     pub fn limit(mut self, limit: u32) -> Self {
         self.limit = Some(limit);
         self
     }
 
     /// The page after this cursor (`list_metadata.after` of the previous page).
+    ///
+    /// ```no_run
+    /// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+    /// use portico_sdk::ListMemberships;
+    ///
+    /// let first = api.list_memberships(&ListMemberships::organization("org_01H…")).await?;
+    /// if let Some(cursor) = first.list_metadata.after {
+    ///     let second = api.list_memberships(&ListMemberships::organization("org_01H…").after(cursor)).await?;
+    ///     println!("{} more", second.data.len());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn after(mut self, cursor: impl Into<String>) -> Self {
         self.after = Some(cursor.into());
         self
@@ -198,27 +340,56 @@ pub struct SendInvitation {
 }
 
 impl SendInvitation {
+    /// An invitation to `email`: to Portico only, unless [`SendInvitation::organization`] names one.
+    ///
+    /// ```
+    /// let invitation = portico_sdk::SendInvitation::new("grace@example.com");
+    /// assert_eq!(serde_json::to_value(&invitation).unwrap(), serde_json::json!({"email": "grace@example.com"}));
+    /// ```
     pub fn new(email: impl Into<String>) -> Self {
         SendInvitation { email: email.into(), ..Default::default() }
     }
 
+    /// The organization the invitation is to.
+    ///
+    /// ```
+    /// let invitation = portico_sdk::SendInvitation::new("grace@example.com").organization("org_01H…");
+    /// assert_eq!(serde_json::to_value(&invitation).unwrap()["organization_id"], "org_01H…");
+    /// ```
     pub fn organization(mut self, id: impl Into<String>) -> Self {
         self.organization_id = Some(id.into());
         self
     }
 
+    /// The role the invitee gets in the organization (the environment's default role otherwise).
+    ///
+    /// ```
+    /// let invitation = portico_sdk::SendInvitation::new("grace@example.com").organization("org_01H…").role("admin");
+    /// assert_eq!(serde_json::to_value(&invitation).unwrap()["role_slug"], "admin");
+    /// ```
     pub fn role(mut self, slug: impl Into<String>) -> Self {
         self.role_slug = Some(slug.into());
         self
     }
 
     /// Shown in the email as who invited them.
+    ///
+    /// ```
+    /// let session = portico_sdk::Session::example();
+    /// let invitation = portico_sdk::SendInvitation::new("grace@example.com").inviter(&session.user_id);
+    /// assert_eq!(serde_json::to_value(&invitation).unwrap()["inviter_user_id"], "user_01EXAMPLE");
+    /// ```
     pub fn inviter(mut self, user_id: impl Into<String>) -> Self {
         self.inviter_user_id = Some(user_id.into());
         self
     }
 
     /// 1 to 30 days (default 7).
+    ///
+    /// ```
+    /// let invitation = portico_sdk::SendInvitation::new("grace@example.com").expires_in_days(14);
+    /// assert_eq!(serde_json::to_value(&invitation).unwrap()["expires_in_days"], 14);
+    /// ```
     pub fn expires_in_days(mut self, days: u32) -> Self {
         self.expires_in_days = Some(days);
         self
@@ -226,6 +397,14 @@ impl SendInvitation {
 }
 
 /// One answer of [`Management::check_permissions`].
+///
+/// ```no_run
+/// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+/// let checks = api.check_permissions("om_01H…", &["posts:read", "posts:write", "posts:publish"]).await?;
+/// let granted: Vec<&str> = checks.iter().filter(|c| c.authorized).map(|c| c.permission_slug.as_str()).collect();
+/// println!("may {}", granted.join(", "));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 pub struct PermissionCheck {
     pub permission_slug: String,
@@ -265,27 +444,68 @@ impl Management {
     }
 
     /// An organization by id.
+    ///
+    /// ```no_run
+    /// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+    /// let organization = api.get_organization("org_01H…").await?;
+    /// println!("{} ({:?})", organization.name, organization.external_id);
+    /// # Ok(()) }
+    /// ```
     pub async fn get_organization(&self, id: &str) -> Result<Organization, Error> {
         self.get(&format!("/organizations/{}", segment(id)), &[]).await
     }
 
     /// Creates an organization.
+    ///
+    /// ```no_run
+    /// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+    /// let organization = api.create_organization("Acme").await?;
+    /// println!("created {}", organization.id);
+    /// # Ok(()) }
+    /// ```
     pub async fn create_organization(&self, name: &str) -> Result<Organization, Error> {
         self.send(reqwest::Method::POST, "/organizations", json!({ "name": name })).await
     }
 
     /// A user by id.
+    ///
+    /// ```no_run
+    /// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+    /// let user = api.get_user("user_01H…").await?;
+    /// println!("{} <{}>", user.display_name(), user.email);
+    /// # Ok(()) }
+    /// ```
     pub async fn get_user(&self, id: &str) -> Result<User, Error> {
         self.get(&format!("/user_management/users/{}", segment(id)), &[]).await
     }
 
     /// The user with this email address, if there is one.
+    ///
+    /// ```no_run
+    /// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+    /// match api.find_user_by_email("grace@example.com").await? {
+    ///     Some(user) => println!("already signed up as {}", user.id),
+    ///     None => println!("no such user yet: invite them"),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, Error> {
         let page: List<User> = self.get("/user_management/users", &[("email", email.to_owned())]).await?;
         Ok(page.data.into_iter().next())
     }
 
     /// A page of memberships, each with its user.
+    ///
+    /// ```no_run
+    /// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+    /// use portico_sdk::ListMemberships;
+    ///
+    /// let page = api.list_memberships(&ListMemberships::organization("org_01H…").statuses(&["pending"])).await?;
+    /// for membership in page.data {
+    ///     println!("{} has not accepted yet", membership.user.map(|u| u.email).unwrap_or(membership.user_id));
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn list_memberships(&self, query: &ListMemberships) -> Result<List<Membership>, Error> {
         let mut pairs = Vec::new();
         if let Some(org) = &query.organization_id {
@@ -307,11 +527,25 @@ impl Management {
     }
 
     /// A membership by id.
+    ///
+    /// ```no_run
+    /// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+    /// let membership = api.get_membership("om_01H…").await?;
+    /// println!("{} in {}: {}", membership.user_id, membership.organization_id, membership.status);
+    /// # Ok(()) }
+    /// ```
     pub async fn get_membership(&self, id: &str) -> Result<Membership, Error> {
         self.get(&format!("/user_management/organization_memberships/{}", segment(id)), &[]).await
     }
 
     /// Adds a user to an organization with a role (the environment's default role when `None`).
+    ///
+    /// ```no_run
+    /// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+    /// let membership = api.create_membership("user_01H…", "org_01H…", Some("admin")).await?;
+    /// assert_eq!(membership.role.slug, "admin");
+    /// # Ok(()) }
+    /// ```
     pub async fn create_membership(
         &self,
         user_id: &str,
@@ -327,6 +561,13 @@ impl Management {
 
     /// Gives a member another role. Their next token (at the latest on refresh) carries it;
     /// permission checks see it at once.
+    ///
+    /// ```no_run
+    /// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+    /// let membership = api.update_membership_role("om_01H…", "admin").await?;
+    /// assert_eq!(membership.role.slug, "admin");
+    /// # Ok(()) }
+    /// ```
     pub async fn update_membership_role(&self, id: &str, role_slug: &str) -> Result<Membership, Error> {
         self.send(
             reqwest::Method::PUT,
@@ -337,12 +578,26 @@ impl Management {
     }
 
     /// Removes a member from the organization; their sessions there end.
+    ///
+    /// ```no_run
+    /// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+    /// api.delete_membership("om_01H…").await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn delete_membership(&self, id: &str) -> Result<(), Error> {
         let path = format!("/user_management/organization_memberships/{}", segment(id));
         read_empty(self.http.delete(self.url(&path)).bearer_auth(&self.api_key).send().await?).await
     }
 
     /// The roles that apply in an organization: the environment's and the organization's own.
+    ///
+    /// ```no_run
+    /// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+    /// let roles = api.list_organization_roles("org_01H…").await?;
+    /// let assignable: Vec<&str> = roles.iter().map(|role| role.slug.as_str()).collect();
+    /// println!("roles: {}", assignable.join(", "));
+    /// # Ok(()) }
+    /// ```
     pub async fn list_organization_roles(&self, organization_id: &str) -> Result<Vec<Role>, Error> {
         let list: List<Role> =
             self.get(&format!("/authorization/organizations/{}/roles", segment(organization_id)), &[]).await?;
@@ -350,12 +605,28 @@ impl Management {
     }
 
     /// The environment's roles (those every organization has).
+    ///
+    /// ```no_run
+    /// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+    /// let roles = api.list_environment_roles().await?;
+    /// if !roles.iter().any(|role| role.slug == "editor") {
+    ///     api.create_environment_role("editor", "Editor", "Writes and publishes posts").await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn list_environment_roles(&self) -> Result<Vec<Role>, Error> {
         let list: List<Role> = self.get("/authorization/roles", &[]).await?;
         Ok(list.data)
     }
 
     /// Creates an environment role.
+    ///
+    /// ```no_run
+    /// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+    /// let role = api.create_environment_role("editor", "Editor", "Writes and publishes posts").await?;
+    /// assert_eq!(role.slug, "editor");
+    /// # Ok(()) }
+    /// ```
     pub async fn create_environment_role(&self, slug: &str, name: &str, description: &str) -> Result<Role, Error> {
         self.send(
             reqwest::Method::POST,
@@ -367,6 +638,14 @@ impl Management {
 
     /// Replaces what an environment role permits. Checks see the change at once; tokens on
     /// their next refresh.
+    ///
+    /// ```no_run
+    /// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+    /// let permissions = ["posts:read", "posts:write", "posts:publish"];
+    /// let role = api.set_environment_role_permissions("editor", &permissions).await?;
+    /// assert_eq!(role.permissions.len(), 3);
+    /// # Ok(()) }
+    /// ```
     pub async fn set_environment_role_permissions(&self, slug: &str, permissions: &[&str]) -> Result<Role, Error> {
         self.send(
             reqwest::Method::PUT,
@@ -377,6 +656,17 @@ impl Management {
     }
 
     /// Creates a permission unless one with this slug exists; returns whether it created it.
+    ///
+    /// ```no_run
+    /// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+    /// // At start-up: make sure the permissions the app checks exist.
+    /// for (slug, name) in [("posts:read", "Read posts"), ("posts:write", "Write posts")] {
+    ///     if api.ensure_permission(slug, name).await? {
+    ///         println!("created {slug}");
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn ensure_permission(&self, slug: &str, name: &str) -> Result<bool, Error> {
         let created: Result<serde_json::Value, Error> =
             self.send(reqwest::Method::POST, "/authorization/permissions", json!({ "slug": slug, "name": name })).await;
@@ -388,12 +678,31 @@ impl Management {
     }
 
     /// Sends an invitation email.
+    ///
+    /// ```no_run
+    /// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+    /// use portico_sdk::SendInvitation;
+    ///
+    /// let invitation = api
+    ///     .send_invitation(&SendInvitation::new("grace@example.com").organization("org_01H…").role("member"))
+    ///     .await?;
+    /// println!("sent {} (or share {})", invitation.id, invitation.accept_invitation_url);
+    /// # Ok(()) }
+    /// ```
     pub async fn send_invitation(&self, invitation: &SendInvitation) -> Result<Invitation, Error> {
         let body = serde_json::to_value(invitation).map_err(|e| Error::Config(e.to_string()))?;
         self.send(reqwest::Method::POST, "/user_management/invitations", body).await
     }
 
     /// Invitations to an organization, newest first.
+    ///
+    /// ```no_run
+    /// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+    /// let page = api.list_invitations("org_01H…").await?;
+    /// let pending = page.data.iter().filter(|invitation| invitation.state == "pending").count();
+    /// println!("{pending} pending");
+    /// # Ok(()) }
+    /// ```
     pub async fn list_invitations(&self, organization_id: &str) -> Result<List<Invitation>, Error> {
         self.get(
             "/user_management/invitations",
@@ -403,11 +712,25 @@ impl Management {
     }
 
     /// An invitation by id.
+    ///
+    /// ```no_run
+    /// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+    /// let invitation = api.get_invitation("invitation_01H…").await?;
+    /// println!("{} is {}", invitation.email, invitation.state);
+    /// # Ok(()) }
+    /// ```
     pub async fn get_invitation(&self, id: &str) -> Result<Invitation, Error> {
         self.get(&format!("/user_management/invitations/{}", segment(id)), &[]).await
     }
 
     /// Revokes a pending invitation.
+    ///
+    /// ```no_run
+    /// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+    /// let invitation = api.revoke_invitation("invitation_01H…").await?;
+    /// assert_eq!(invitation.state, "revoked");
+    /// # Ok(()) }
+    /// ```
     pub async fn revoke_invitation(&self, id: &str) -> Result<Invitation, Error> {
         self.send(reqwest::Method::POST, &format!("/user_management/invitations/{}/revoke", segment(id)), json!({}))
             .await
@@ -415,6 +738,21 @@ impl Management {
 
     /// Whether a membership holds a permission now (answered from Portico's role cache, which
     /// every node keeps current).
+    ///
+    /// ```no_run
+    /// # async fn demo(api: portico_sdk::Management, session: portico_sdk::Session) -> Result<(), portico_sdk::Error> {
+    /// use portico_sdk::ListMemberships;
+    ///
+    /// // The session names the user and the organization; the check wants their membership.
+    /// let memberships = api.list_memberships(&ListMemberships::user(&session.user_id).limit(100)).await?;
+    /// let membership = memberships.data.iter().find(|m| Some(&m.organization_id) == session.organization_id.as_ref());
+    /// if let Some(membership) = membership
+    ///     && api.check_permission(&membership.id, "billing:manage").await?
+    /// {
+    ///     println!("{} may manage billing right now", session.user_id);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn check_permission(&self, membership_id: &str, permission: &str) -> Result<bool, Error> {
         #[derive(Deserialize)]
         struct Answer {
@@ -430,7 +768,38 @@ impl Management {
         Ok(answer.authorized)
     }
 
+    /// Whether a signed-in session's user holds a permission in the session's organization
+    /// now, whatever their token says (it may be minutes old): finds their membership, then
+    /// asks Portico. `false` for a session in no organization or a membership that has ended.
+    ///
+    /// ```no_run
+    /// # async fn demo(api: portico_sdk::Management, session: portico_sdk::Session) -> Result<(), portico_sdk::Error> {
+    /// if !api.session_has_permission(&session, "billing:manage").await? {
+    ///     return Ok(()); // refuse: the role changed since the token was issued
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn session_has_permission(&self, session: &crate::Session, permission: &str) -> Result<bool, Error> {
+        let Some(organization) = &session.organization_id else { return Ok(false) };
+        let query = ListMemberships::user(&session.user_id).in_organization(organization).limit(1);
+        match self.list_memberships(&query).await?.data.into_iter().next() {
+            Some(membership) => self.check_permission(&membership.id, permission).await,
+            None => Ok(false),
+        }
+    }
+
     /// Many permissions at once, answered in the order asked (at most 100).
+    ///
+    /// ```no_run
+    /// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+    /// let asked = ["posts:read", "posts:write"];
+    /// let checks = api.check_permissions("om_01H…", &asked).await?;
+    /// for (permission, check) in asked.iter().zip(&checks) {
+    ///     assert_eq!(*permission, check.permission_slug);
+    ///     println!("{permission}: {}", check.authorized);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn check_permissions(
         &self,
         membership_id: &str,

@@ -12,6 +12,33 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Why a token was refused. The message is safe to show to the caller; it never contains the
 /// token.
+///
+/// ```
+/// use portico_sdk::{Portico, TokenError};
+///
+/// let portico = Portico::new("http://localhost:8080", "client_01H…").unwrap();
+/// assert_eq!(portico.verify_cached("not-a-jwt"), Err(TokenError::Malformed));
+/// // A header of {"alg":"HS256","kid":"key_1"}: refused before any key is looked at.
+/// let hs256 = "eyJhbGciOiJIUzI1NiIsImtpZCI6ImtleV8xIn0.e30.c2ln";
+/// let refused = portico.verify_cached(hs256).unwrap_err();
+/// assert_eq!(refused, TokenError::UnsupportedAlgorithm("HS256".into()));
+/// assert_eq!(refused.to_string(), "the access token is signed with HS256, not RS256");
+/// ```
+///
+/// In a handler, tell an expired token (refresh and retry) from one that will never do:
+///
+/// ```no_run
+/// # async fn demo(portico: portico_sdk::Portico, token: &str) {
+/// use portico_sdk::TokenError;
+///
+/// match portico.verify(token).await {
+///     Ok(session) => println!("hello, {}", session.user_id),
+///     Err(TokenError::Expired) => println!("expired: refresh it and try again"),
+///     Err(TokenError::Keys(reason)) => println!("Portico's keys could not be loaded: {reason}"),
+///     Err(refused) => println!("refused: {refused}"),
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
     /// Not three base64url parts with JSON header and claims.

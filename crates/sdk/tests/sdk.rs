@@ -349,9 +349,21 @@ async fn guards_let_through_what_the_token_permits_and_explain_the_rest() {
     // The permission is gone from the role: the check API says so at once; new tokens lack it.
     let api = s.portico.management().unwrap();
     let membership = api.list_memberships(&ListMemberships::organization(&s.org)).await.unwrap().data.remove(0);
+    let session = s.portico.verify(&s.access_token).await.unwrap();
     assert!(api.check_permission(&membership.id, "posts:write").await.unwrap());
+    assert!(api.session_has_permission(&session, "posts:write").await.unwrap());
     assert_eq!(s.t.delete("/authorization/roles/writer/permissions/posts:write").await.status, 200);
     assert!(!api.check_permission(&membership.id, "posts:write").await.unwrap());
+    assert!(!api.session_has_permission(&session, "posts:write").await.unwrap(), "the token still says yes");
+    assert!(session.has_permission("posts:write"));
+    let outside = Session { organization_id: None, ..session.clone() };
+    assert!(!api.session_has_permission(&outside, "posts:read").await.unwrap());
+    let debug =
+        format!("{:?} {:?}", s.portico, Tokens { access_token: s.access_token.clone(), refresh_token: "r".into() });
+    assert!(
+        !debug.contains(&s.access_token) && !debug.contains(&s.t.api_key),
+        "Debug never shows credentials: {debug}"
+    );
     let answers = api.check_permissions(&membership.id, &["posts:read", "posts:write"]).await.unwrap();
     assert_eq!(answers.iter().map(|a| a.authorized).collect::<Vec<_>>(), vec![true, false]);
     let refreshed = s.portico.refresh(&s.refresh_token).await.unwrap();
