@@ -95,6 +95,7 @@ impl VersionProbe {
             tokio::task::yield_now().await;
         }
         let number = self.started.fetch_add(1, Ordering::SeqCst) + 1;
+        metrics::counter!("portico_authorization_version_reads_total").increment(1);
         let mut reader = app.db.read().await?;
         let version = portico_store::authorization::version(reader.conn()).await?;
         drop(reader);
@@ -124,6 +125,7 @@ impl PermissionCache {
         if snapshot.version.is_some_and(|cached| cached >= version) {
             return Ok(snapshot);
         }
+        metrics::counter!("portico_authorization_cache_rebuilds_total").increment(1);
         let mut reader = app.db.read().await?;
         let pairs = portico_store::authorization::role_permission_pairs(reader.conn()).await?;
         drop(reader);
@@ -144,6 +146,7 @@ impl PermissionCache {
         if let Some(grants) = snapshot.membership(membership_id) {
             return Ok(Some((grants, snapshot)));
         }
+        metrics::counter!("portico_authorization_membership_reads_total").increment(1);
         let mut reader = app.db.read().await?;
         let found = portico_store::authorization::membership_grants(reader.conn(), membership_id).await?;
         drop(reader);
