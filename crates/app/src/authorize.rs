@@ -656,6 +656,8 @@ pub async fn open_switch(app: &App, link: &str) -> Result<Option<Started>> {
         &portico_crypto::secret::sha256_hex(link),
         &portico_crypto::secret::sha256_hex(&cookie),
         now,
+        // Opened in time: the person gets as long to choose as any sign-in flow.
+        now.plus_ms(FLOW_TTL_MS),
     )
     .await?;
     tx.commit().await?;

@@ -78,14 +78,20 @@ pub async fn find_by_cookie(conn: Conn<'_>, cookie_sha256: &str, now: Timestamp)
 }
 
 /// Hands a flow from a one-time link to a browser cookie: the flow found by the link's digest
-/// now answers to the cookie's digest only, so the link works once. Returns false when the link
-/// is unknown, already used or expired.
-pub async fn claim_link(conn: Conn<'_>, link_sha256: &str, cookie_sha256: &str, now: Timestamp) -> Result<bool> {
+/// now answers to the cookie's digest only, so the link works once, and lives until
+/// `expires_at`. Returns false when the link is unknown, already used or expired.
+pub async fn claim_link(
+    conn: Conn<'_>,
+    link_sha256: &str,
+    cookie_sha256: &str,
+    now: Timestamp,
+    expires_at: Timestamp,
+) -> Result<bool> {
     let changed = execute(
         conn,
-        "UPDATE sign_in_flows SET cookie_sha256 = $2, updated_at = $3 \
+        "UPDATE sign_in_flows SET cookie_sha256 = $2, updated_at = $3, expires_at = $4 \
          WHERE cookie_sha256 = $1 AND continues_session_id IS NOT NULL AND expires_at > $3",
-        &values![link_sha256, cookie_sha256, now],
+        &values![link_sha256, cookie_sha256, now, expires_at],
     )
     .await?;
     Ok(changed == 1)

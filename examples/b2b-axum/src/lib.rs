@@ -349,7 +349,8 @@ async fn callback(State(state): State<AppState>, headers: HeaderMap, Query(query
 }
 
 /// Sends the browser to Portico's organization switcher for this session.
-async fn hosted_switcher(State(state): State<AppState>, session: Session) -> Response {
+async fn hosted_switcher(State(state): State<AppState>, session: Option<Session>) -> Response {
+    let Some(session) = session else { return Redirect::to("/").into_response() };
     let pkce = Pkce::generate();
     let nonce = portico_sdk::random_token();
     match state.portico.organization_switch_url(&session.session_id, &state.callback_url(), &nonce, Some(&pkce)).await {

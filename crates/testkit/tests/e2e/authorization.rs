@@ -370,3 +370,41 @@ async fn organization_switch_links_refuse_bad_requests_and_ended_sessions() {
     let no_token = t.browser().get("/switch-organization").await;
     assert_eq!(no_token.status, 400);
 }
+
+#[tokio::test]
+async fn a_switch_link_must_be_opened_within_five_minutes_then_the_page_waits_like_any_sign_in() {
+    use portico_app::ports::ManualClock;
+    use portico_domain::Timestamp;
+    use std::sync::Arc;
+    let clock = Arc::new(ManualClock::new(Timestamp::from_unix_ms(1_800_000_000_000)));
+    let t = TestApp::spawn_with(portico_app::AppSettings::default(), clock.clone()).await;
+    let acme = t.organization("Acme").await;
+    let globex = t.organization("Globex").await;
+    let created = t
+        .post(
+            "/user_management/users",
+            json!({"email": "cy@example.com", "password": PASSWORD, "email_verified": true}),
+        )
+        .await;
+    let user = created.str("id");
+    membership(&t, &user, &acme, "member").await;
+    let session =
+        claims(&t, &sign_in(&t, "cy@example.com").await.str("access_token")).await["sid"].as_str().unwrap().to_owned();
+    membership(&t, &user, &globex, "member").await;
+    let path = format!("/user_management/sessions/{session}/organization_switch");
+    let body = json!({"client_id": t.client_id, "redirect_uri": CALLBACK, "state": "late"});
+
+    let stale = t.post(&path, body.clone()).await;
+    clock.advance_ms(5 * 60 * 1000 + 1);
+    assert_eq!(t.browser().get(&stale.str("url")).await.status, 400, "opened too late");
+
+    let link = t.post(&path, body).await;
+    clock.advance_ms(4 * 60 * 1000);
+    let mut browser = t.browser();
+    assert_eq!(browser.get(&link.str("url")).await.status, 302);
+    // Longer than the link's five minutes: the opened page still works.
+    clock.advance_ms(20 * 60 * 1000);
+    let chosen = browser.post("/choose-organization", &[("organization_id", &globex)]).await;
+    assert_eq!(chosen.status, 303, "{}", chosen.html);
+    assert!(chosen.location.unwrap().ends_with("&state=late"));
+}
