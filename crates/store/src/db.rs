@@ -42,6 +42,9 @@ pub enum Db {
     },
 }
 
+/// How long a PostgreSQL connection may sit idle in the pool before it is pinged on acquire.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
+
 /// Pool sizing and time-outs.
 #[derive(Debug, Clone)]
 pub struct PoolSettings {
@@ -66,12 +69,17 @@ impl Db {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5))
             .statement_cache_capacity(256);
+        // An SQLite connection lives in this process and cannot be dropped by a server: the
+        // liveness ping sqlx runs on every acquire by default would only add a round trip
+        // through the connection's worker thread to every query.
         let write = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(1)
             .acquire_timeout(settings.acquire_timeout.max(Duration::from_secs(30)))
             .connect_with(options.clone())
             .await?;
         let read = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(settings.max_connections.clamp(1, 64))
             .acquire_timeout(settings.acquire_timeout)
             .connect_with(options.read_only(false))
@@ -91,7 +99,19 @@ impl Db {
             bootstrap.close().await;
             options = options.options([("search_path", schema)]);
         }
+        // A pooled connection is pinged before use only when it sat idle (a restarted or
+        // failed-over server may have dropped it meanwhile); under load connections are never
+        // idle that long, so queries do not pay an extra round trip each.
         let pool = PgPoolOptions::new()
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= IDLE_BEFORE_PING {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .max_connections(settings.max_connections.max(1))
             .acquire_timeout(settings.acquire_timeout)
             .connect_with(options)
