@@ -318,6 +318,8 @@ async fn authenticate(
                 (Err(Rejection::Unauthenticated(format!("the session could not be refreshed: {other}"))), None)
             }
         },
+        // The keys could not be loaded (Portico unreachable): not the cookie's fault, keep it.
+        Err(error @ TokenError::Keys(_)) => (Err(unauthenticated(error)), None),
         Err(error) => (Err(unauthenticated(error)), Some(cookies.clear_cookie())),
         Ok(session) => (Ok(session), None),
     }

@@ -230,6 +230,20 @@ async fn rotated_keys_are_fetched_once_and_unknown_kids_cannot_flood_the_jwks() 
 }
 
 #[tokio::test]
+async fn an_unreachable_portico_does_not_sign_cookie_users_out() {
+    let portico = Portico::new("http://127.0.0.1:9", "client_01TEST").unwrap();
+    let cookies = CookieSessions::new(b"0123456789abcdef0123456789abcdef").unwrap();
+    let router = Router::new()
+        .route("/", get(|s: Session| async move { s.user_id }))
+        .layer(portico.cookie_layer(cookies.clone()));
+    let sealed = cookies.seal(&Tokens { access_token: mint(&new_key(), "k1", claims()), refresh_token: "r".into() });
+    let request = Request::get("/").header("cookie", format!("portico_session={sealed}")).body(Body::empty()).unwrap();
+    let response = router.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(response.headers().get("set-cookie").is_none(), "the cookie is kept for when Portico is back");
+}
+
+#[tokio::test]
 async fn an_unreachable_jwks_is_an_error_not_a_pass() {
     let portico = Portico::new("http://127.0.0.1:9", "client_01TEST").unwrap();
     let token = mint(&new_key(), "k1", claims());
