@@ -256,6 +256,24 @@ async fn an_unreachable_jwks_is_an_error_not_a_pass() {
 // ---------------------------------------------------------------------------------------------
 // Against a real Portico.
 
+/// A user with `PASSWORD` whose email is verified; returns their id.
+async fn verified_user(t: &TestApp, email: &str) -> String {
+    let created =
+        t.post("/user_management/users", json!({"email": email, "password": PASSWORD, "email_verified": true})).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    created.str("id")
+}
+
+/// The password grant with the API key, as a server-side app signs someone in.
+async fn password_sign_in(t: &TestApp, email: &str) -> portico_testkit::Response {
+    t.send(
+        t.raw(reqwest::Method::POST, "/user_management/authenticate"),
+        Some(json!({"client_id": t.client_id, "client_secret": t.api_key, "grant_type": "password",
+            "email": email, "password": PASSWORD})),
+    )
+    .await
+}
+
 /// An org with `posts:read`/`posts:write`, a user who is `writer` there, signed in.
 struct Signed {
     t: TestApp,
@@ -276,13 +294,7 @@ async fn signed_in_writer() -> Signed {
         t.put("/authorization/roles/writer/permissions", json!({"permissions": ["posts:read", "posts:write"]})).await;
     assert_eq!(set.status, 200);
     let org = t.organization("Acme").await;
-    let user = t
-        .post(
-            "/user_management/users",
-            json!({"email": "ada@example.com", "password": PASSWORD, "email_verified": true}),
-        )
-        .await
-        .str("id");
+    let user = verified_user(&t, "ada@example.com").await;
     let m = t
         .post(
             "/user_management/organization_memberships",
@@ -290,13 +302,7 @@ async fn signed_in_writer() -> Signed {
         )
         .await;
     assert_eq!(m.status, 201);
-    let signed = t
-        .send(
-            t.raw(reqwest::Method::POST, "/user_management/authenticate"),
-            Some(json!({"client_id": t.client_id, "client_secret": t.api_key, "grant_type": "password",
-                "email": "ada@example.com", "password": PASSWORD})),
-        )
-        .await;
+    let signed = password_sign_in(&t, "ada@example.com").await;
     assert_eq!(signed.status, 200, "{}", signed.text);
     let portico =
         Portico::builder(&t.base_url, &t.client_id).api_key(&t.api_key).issuer(t.base_url.clone()).build().unwrap();
@@ -466,21 +472,9 @@ async fn the_cookie_layer_refreshes_an_expired_access_token_and_clears_an_ended_
     let clock = Arc::new(ManualClock::new(Timestamp::from_unix_ms((now_s() - 600) * 1000)));
     let t = TestApp::spawn_with(portico_app::AppSettings::default(), clock.clone()).await;
     let org = t.organization("Acme").await;
-    let user = t
-        .post(
-            "/user_management/users",
-            json!({"email": "ada@example.com", "password": PASSWORD, "email_verified": true}),
-        )
-        .await
-        .str("id");
+    let user = verified_user(&t, "ada@example.com").await;
     t.post("/user_management/organization_memberships", json!({"user_id": user, "organization_id": org})).await;
-    let signed = t
-        .send(
-            t.raw(reqwest::Method::POST, "/user_management/authenticate"),
-            Some(json!({"client_id": t.client_id, "client_secret": t.api_key, "grant_type": "password",
-                "email": "ada@example.com", "password": PASSWORD})),
-        )
-        .await;
+    let signed = password_sign_in(&t, "ada@example.com").await;
     assert_eq!(signed.status, 200, "{}", signed.text);
     clock.advance_ms(600_000);
     let portico = Portico::new(&t.base_url, &t.client_id).unwrap();
