@@ -8,9 +8,10 @@ use crate::error::{AuthError, Error, Result};
 use crate::sessions::{self, Issued, Origin};
 use crate::{App, events};
 use portico_domain::event::names;
+use portico_domain::policy::{Checkpoint, Decision, StepUp};
 use portico_domain::session::AuthMethod;
 use portico_domain::user::User;
-use portico_domain::{ClientId, Email, OrganizationId};
+use portico_domain::{ClientId, Email, OrganizationId, Timestamp};
 use serde::Deserialize;
 use std::sync::OnceLock;
 
@@ -20,9 +21,12 @@ pub const GRANT_ORGANIZATION_SELECTION: &str = "urn:workos:oauth:grant-type:orga
 pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
 pub const GRANT_MAGIC_AUTH: &str = "urn:workos:oauth:grant-type:magic-auth:code";
 pub const GRANT_EMAIL_VERIFICATION: &str = "urn:workos:oauth:grant-type:email-verification:code";
+pub const GRANT_MFA_TOTP: &str = "urn:workos:oauth:grant-type:mfa-totp";
 
 const STEP_ORGANIZATION_SELECTION: &str = "organization_selection";
 const STEP_EMAIL_VERIFICATION: &str = "email_verification";
+/// A second factor is owed (a challenge, or an enrollment and then a challenge).
+pub(crate) const STEP_MFA: &str = "mfa";
 
 /// How long a pending authentication (organization selection) stays usable.
 const PENDING_TTL_MS: i64 = 10 * 60 * 1000;
@@ -46,6 +50,8 @@ pub struct AuthenticateRequest {
     pub code_verifier: Option<String>,
     /// An invitation to accept with this sign-in (password and Magic Auth grants).
     pub invitation_token: Option<String>,
+    /// The challenge a TOTP code answers (`mfa-totp` grant).
+    pub authentication_challenge_id: Option<String>,
     pub ip_address: Option<String>,
     pub user_agent: Option<String>,
 }
@@ -131,7 +137,18 @@ pub async fn authenticate(app: &App, request: AuthenticateRequest, origin: Origi
         }
         GRANT_REFRESH_TOKEN => {
             let token = required(&request.refresh_token, "refresh_token")?;
-            sessions::refresh(app, token, request.organization_id.as_deref().filter(|o| !o.is_empty())).await
+            sessions::refresh(app, token, request.organization_id.as_deref().filter(|o| !o.is_empty()), &origin).await
+        }
+        GRANT_MFA_TOTP => {
+            need_secret()?;
+            mfa_totp(
+                app,
+                required(&request.pending_authentication_token, "pending_authentication_token")?,
+                required(&request.authentication_challenge_id, "authentication_challenge_id")?,
+                required(&request.code, "code")?,
+                origin,
+            )
+            .await
         }
         GRANT_ORGANIZATION_SELECTION => {
             need_secret()?;
@@ -246,7 +263,25 @@ pub(crate) async fn resolve(app: &App, user: &User, preferred: Option<&Organizat
     })
 }
 
-async fn new_pending(app: &App, user: &User, method: AuthMethod, origin: &Origin, step: &str) -> Result<String> {
+/// What a pending authentication carries to its next step.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Carried {
+    /// The organization already chosen.
+    pub organization: Option<OrganizationId>,
+    /// When the sign-in passed its second factor.
+    pub mfa_verified_at: Option<Timestamp>,
+    /// A live session the step continues (an organization switch stepping up).
+    pub continues_session_id: Option<String>,
+}
+
+pub(crate) async fn new_pending(
+    app: &App,
+    user: &User,
+    method: AuthMethod,
+    origin: &Origin,
+    step: &str,
+    carried: Carried,
+) -> Result<String> {
     let token = crate::codes::new_token()?;
     let now = app.now();
     let pending = portico_store::pending_authentications::PendingAuthentication {
@@ -256,7 +291,9 @@ async fn new_pending(app: &App, user: &User, method: AuthMethod, origin: &Origin
         ip_address: origin.ip_address.clone(),
         user_agent: origin.user_agent.clone(),
         step: step.to_owned(),
-        organization_id: None,
+        organization_id: carried.organization.map(|o| o.to_string()),
+        mfa_verified_at: carried.mfa_verified_at,
+        continues_session_id: carried.continues_session_id,
         expires_at: now.plus_ms(PENDING_TTL_MS),
     };
     let mut tx = app.db.begin().await?;
@@ -271,23 +308,47 @@ async fn new_pending(app: &App, user: &User, method: AuthMethod, origin: &Origin
     Ok(token)
 }
 
-/// Finishes a sign-in: email verification first when needed, then straight into the only
-/// organization, into none, or through a choice.
-async fn complete(app: &App, user: User, method: AuthMethod, origin: Origin) -> Result<Issued> {
-    match resolve(app, &user, None).await? {
-        Resolution::Organization(organization) => sessions::start(app, user, organization, method, &origin).await,
-        Resolution::VerifyEmail { email_verification_id } => {
-            let token = new_pending(app, &user, method, &origin, STEP_EMAIL_VERIFICATION).await?;
-            Err(AuthError::EmailVerificationRequired {
-                pending_authentication_token: token,
-                email: user.email.as_str().to_owned(),
-                email_verification_id,
-                user: Box::new(user),
-            }
-            .into())
+/// Finishes a sign-in: email verification first when needed, then the user's own second factor,
+/// then the organization (`preferred` when already chosen), then its policy.
+async fn complete(
+    app: &App,
+    user: User,
+    method: AuthMethod,
+    origin: Origin,
+    mfa_verified_at: Option<Timestamp>,
+    preferred: Option<OrganizationId>,
+) -> Result<Issued> {
+    let resolution = resolve(app, &user, preferred.as_ref()).await?;
+    if let Resolution::VerifyEmail { email_verification_id } = resolution {
+        let token = new_pending(
+            app,
+            &user,
+            method,
+            &origin,
+            STEP_EMAIL_VERIFICATION,
+            Carried { organization: preferred, mfa_verified_at, continues_session_id: None },
+        )
+        .await?;
+        return Err(AuthError::EmailVerificationRequired {
+            pending_authentication_token: token,
+            email: user.email.as_str().to_owned(),
+            email_verification_id,
+            user: Box::new(user),
+        }
+        .into());
+    }
+    // A user who set up a second factor is asked for it whatever the organization requires.
+    if mfa_verified_at.is_none() && crate::mfa::has_second_factor(app, &user.id).await? {
+        let carried = Carried { organization: preferred, mfa_verified_at: None, continues_session_id: None };
+        return Err(mfa_step(app, user, method, &origin, StepUp::MfaChallenge, carried).await);
+    }
+    match resolution {
+        Resolution::Organization(organization) => {
+            finish_sign_in(app, user, method, origin, mfa_verified_at, organization).await
         }
         Resolution::Choose(organizations) => {
-            let token = new_pending(app, &user, method, &origin, STEP_ORGANIZATION_SELECTION).await?;
+            let carried = Carried { organization: None, mfa_verified_at, continues_session_id: None };
+            let token = new_pending(app, &user, method, &origin, STEP_ORGANIZATION_SELECTION, carried).await?;
             Err(AuthError::OrganizationSelectionRequired {
                 pending_authentication_token: token,
                 user: Box::new(user),
@@ -295,7 +356,90 @@ async fn complete(app: &App, user: User, method: AuthMethod, origin: Origin) -> 
             }
             .into())
         }
+        Resolution::VerifyEmail { .. } => Err(Error::Internal("email verification was handled above".into())),
     }
+}
+
+/// The last check before a session starts: the environment's and the organization's policy.
+async fn finish_sign_in(
+    app: &App,
+    user: User,
+    method: AuthMethod,
+    origin: Origin,
+    mfa_verified_at: Option<Timestamp>,
+    organization: Option<OrganizationId>,
+) -> Result<Issued> {
+    let proof = crate::policies::Proof::fresh(app, method, mfa_verified_at.is_some());
+    let decision =
+        crate::policies::check(app, Checkpoint::SignIn, &user.id, organization.as_ref(), &proof, &origin).await?;
+    match decision {
+        Decision::StepUp(step @ (StepUp::MfaChallenge | StepUp::MfaEnrollment)) => {
+            let carried = Carried { organization, mfa_verified_at: None, continues_session_id: None };
+            Err(mfa_step(app, user, method, &origin, step, carried).await)
+        }
+        Decision::Refuse(_) => Err(crate::policies::refusal(&decision, user.email.as_str())
+            .unwrap_or_else(|| Error::Internal("a refusal without a reason".into()))),
+        // A sign-in that is finishing now has just authenticated.
+        Decision::Allow | Decision::StepUp(StepUp::Reauthenticate) => {
+            sessions::start(app, user, organization, method, &origin, mfa_verified_at).await
+        }
+    }
+}
+
+/// The 403 that asks for a second factor, with the pending token the `mfa-totp` grant takes.
+pub(crate) async fn mfa_step(
+    app: &App,
+    user: User,
+    method: AuthMethod,
+    origin: &Origin,
+    step: StepUp,
+    carried: Carried,
+) -> Error {
+    let token = match new_pending(app, &user, method, origin, STEP_MFA, carried).await {
+        Ok(token) => token,
+        Err(error) => return error,
+    };
+    match step {
+        StepUp::MfaChallenge => match crate::mfa::verified_factors(app, &user.id).await {
+            Ok(factors) => {
+                AuthError::MfaChallenge { pending_authentication_token: token, user: Box::new(user), factors }.into()
+            }
+            Err(error) => error,
+        },
+        _ => AuthError::MfaEnrollment { pending_authentication_token: token, user: Box::new(user) }.into(),
+    }
+}
+
+/// The `mfa-totp` grant: a code from the user's authenticator answering a challenge, which
+/// finishes a sign-in (or an organization switch) that stopped for a second factor.
+async fn mfa_totp(app: &App, token: &str, challenge: &str, code: &str, origin: Origin) -> Result<Issued> {
+    let now = app.now();
+    let digest = portico_crypto::secret::sha256_hex(token);
+    let mut reader = app.db.read().await?;
+    let pending = portico_store::pending_authentications::peek(reader.conn(), &digest, STEP_MFA, now)
+        .await?
+        .ok_or(AuthError::InvalidPendingAuthenticationToken)?;
+    let user = portico_store::users::get(reader.conn(), &pending.user_id)
+        .await?
+        .ok_or(AuthError::InvalidPendingAuthenticationToken)?;
+    drop(reader);
+    // A wrong code leaves the pending token usable for the next try.
+    crate::mfa::verify_for_user(app, &user.id, challenge, code, &origin).await?;
+    let mut tx = app.db.begin().await?;
+    portico_store::pending_authentications::take(tx.conn(), &digest, STEP_MFA, now)
+        .await?
+        .ok_or(AuthError::InvalidPendingAuthenticationToken)?;
+    tx.commit().await?;
+    let method = AuthMethod::parse_session_name(&pending.auth_method).unwrap_or(AuthMethod::Password);
+    let organization = pending.organization_id.map(OrganizationId::from_trusted);
+    if let Some(session) = pending.continues_session_id {
+        return sessions::continue_after_step_up(app, &session, user, organization, now).await;
+    }
+    let origin = Origin {
+        ip_address: origin.ip_address.or(pending.ip_address),
+        user_agent: origin.user_agent.or(pending.user_agent),
+    };
+    complete(app, user, method, origin, Some(now), organization).await
 }
 
 /// Finishes a sign-in that carries an invitation: the invitation must be for the user's address
@@ -308,16 +452,13 @@ async fn complete_with_invitation(
     origin: Origin,
     invitation: Option<portico_domain::invitation::Invitation>,
 ) -> Result<Issued> {
-    let Some(invitation) = invitation else { return complete(app, user, method, origin).await };
+    let Some(invitation) = invitation else { return complete(app, user, method, origin, None, None).await };
     if invitation.email != user.email {
         return Err(AuthError::InvitationInvalid("The invitation was sent to another email address.".into()).into());
     }
     let user = crate::email_verification::mark_verified(app, user).await?;
     crate::invitations::accept_for(app, invitation.id.as_str(), &user).await?;
-    match &invitation.organization_id {
-        Some(organization) => sessions::start(app, user, Some(organization.clone()), method, &origin).await,
-        None => complete(app, user, method, origin).await,
-    }
+    complete(app, user, method, origin, None, invitation.organization_id.clone()).await
 }
 
 /// The email-verification grant: the code sent when a sign-in stopped for verification.
@@ -344,7 +485,8 @@ async fn email_verification(app: &App, token: &str, code: &str, origin: Origin) 
         ip_address: pending.ip_address.or(origin.ip_address),
         user_agent: pending.user_agent.or(origin.user_agent),
     };
-    complete(app, user, method, origin).await
+    let organization = pending.organization_id.map(OrganizationId::from_trusted);
+    complete(app, user, method, origin, pending.mfa_verified_at, organization).await
 }
 
 /// The `authorization_code` grant: a code from the hosted pages, once, within ten minutes, with
@@ -410,8 +552,14 @@ async fn authorization_code(
     };
     let issued = match found.continues_session_id.as_deref() {
         // From the organization switcher: the same session, now in the chosen organization.
-        Some(session) => sessions::continue_in(app, session, user, organization).await?,
-        None => sessions::start(app, user, organization, method, &origin).await?,
+        Some(session) => {
+            let mfa = found.mfa_verified_at.map(portico_domain::Timestamp::from_unix_ms);
+            sessions::continue_in(app, session, user, organization, mfa).await?
+        }
+        None => {
+            let mfa = found.mfa_verified_at.map(portico_domain::Timestamp::from_unix_ms);
+            sessions::start(app, user, organization, method, &origin, mfa).await?
+        }
     };
     let mut tx = app.db.begin().await?;
     portico_store::authorization_codes::set_session(tx.conn(), &found.id, &issued.session_id).await?;
@@ -449,5 +597,5 @@ async fn organization_selection(app: &App, token: &str, organization: &str) -> R
     tx.commit().await?;
     let method = AuthMethod::parse_session_name(&pending.auth_method).unwrap_or(AuthMethod::Password);
     let origin = Origin { ip_address: pending.ip_address, user_agent: pending.user_agent };
-    sessions::start(app, user, Some(organization_id), method, &origin).await
+    finish_sign_in(app, user, method, origin, pending.mfa_verified_at, Some(organization_id)).await
 }

@@ -10,6 +10,7 @@ use crate::authenticate::{Resolution, resolve};
 use crate::error::{AuthError, Error, Result};
 use crate::sessions::Origin;
 use crate::{App, codes};
+use portico_domain::policy::{Checkpoint, Decision, StepUp};
 use portico_domain::session::AuthMethod;
 use portico_domain::user::User;
 use portico_domain::{ClientId, Email, OrganizationId, UserId};
@@ -72,6 +73,10 @@ pub struct Started {
 pub enum Next {
     VerifyEmail,
     ChooseOrganization,
+    /// The user must verify with their second factor.
+    MfaChallenge,
+    /// The organization requires a second factor and the user has none: set one up.
+    MfaEnroll,
     /// Back to the app: `redirect_uri?code=…&state=…`.
     Redirect(String),
 }
@@ -221,6 +226,9 @@ pub async fn begin(app: &App, request: AuthorizeRequest) -> std::result::Result<
         auth_method: None,
         email_verification_id: None,
         continues_session_id: None,
+        mfa_verified_at: None,
+        pending_organization_id: None,
+        enrolling_factor_id: None,
         created_at: now.unix_ms(),
         updated_at: now.unix_ms(),
         expires_at: now.plus_ms(FLOW_TTL_MS).unix_ms(),
@@ -413,7 +421,24 @@ async fn proceed(app: &App, flow: &mut SignInFlow, user: User, method: AuthMetho
         crate::invitations::accept_for(app, &invitation_id, &user).await?;
         flow.invitation_id = None;
     }
-    match resolve(app, &user, preferred.as_ref()).await? {
+    // A user who set up a second factor is asked for it whatever the organization requires.
+    if flow.mfa_verified_at.is_none() && crate::mfa::has_second_factor(app, &user.id).await? {
+        flow.pending_organization_id = None;
+        save(app, flow).await?;
+        return Ok(Next::MfaChallenge);
+    }
+    choose_or_finish(app, flow, &user, preferred, origin).await
+}
+
+/// Into the preferred or only organization, or to the choice.
+async fn choose_or_finish(
+    app: &App,
+    flow: &mut SignInFlow,
+    user: &User,
+    preferred: Option<OrganizationId>,
+    origin: &Origin,
+) -> Result<Next> {
+    match resolve(app, user, preferred.as_ref()).await? {
         Resolution::Organization(organization) => finish(app, flow, &user.id, organization, origin).await,
         Resolution::Choose(_) => {
             save(app, flow).await?;
@@ -472,7 +497,8 @@ pub async fn choose_organization(
     finish(app, flow, &user, Some(organization), origin).await
 }
 
-/// Issues the authorization code and ends the flow.
+/// Checks the organization's policy for the flow, then issues the authorization code and ends
+/// the flow; or sends the person to the second factor the policy asks for.
 async fn finish(
     app: &App,
     flow: &mut SignInFlow,
@@ -480,6 +506,55 @@ async fn finish(
     organization: Option<OrganizationId>,
     origin: &Origin,
 ) -> Result<Next> {
+    let now = app.now();
+    // The organization switcher continues a live session: it must meet the new organization's
+    // policy with what it proved (a session that satisfied one organization's policy does not
+    // unlock another's). A sign-in checks what it just proved.
+    let (checkpoint, proof) = match flow.continues_session_id.as_deref().and_then(portico_domain::SessionId::parse) {
+        Some(session_id) => {
+            let mut reader = app.db.read().await?;
+            let session = portico_store::sessions::get(reader.conn(), &session_id)
+                .await?
+                .filter(|s| s.is_live(now, app.settings.session_limits))
+                .ok_or_else(|| {
+                    Error::invalid("organization_id", "session_ended", "Your session has ended; sign in again.")
+                })?;
+            drop(reader);
+            let mut proof = crate::policies::Proof::of(&session);
+            proof.mfa_verified |= flow.mfa_verified_at.is_some();
+            (Checkpoint::Switch, proof)
+        }
+        None => {
+            let method =
+                flow.auth_method.as_deref().and_then(AuthMethod::parse_session_name).unwrap_or(AuthMethod::Password);
+            (Checkpoint::SignIn, crate::policies::Proof::fresh(app, method, flow.mfa_verified_at.is_some()))
+        }
+    };
+    let decision = crate::policies::check(app, checkpoint, user, organization.as_ref(), &proof, origin).await?;
+    match decision {
+        Decision::Allow => {}
+        Decision::StepUp(step @ (StepUp::MfaChallenge | StepUp::MfaEnrollment)) => {
+            flow.pending_organization_id = organization.map(|o| o.to_string());
+            save(app, flow).await?;
+            return Ok(if step == StepUp::MfaChallenge { Next::MfaChallenge } else { Next::MfaEnroll });
+        }
+        Decision::StepUp(StepUp::Reauthenticate) => {
+            return Err(AuthError::PolicyRefused {
+                code: "reauthentication_required",
+                message: "The organization requires signing in again after a while.".into(),
+                email: String::new(),
+                allowed_methods: None,
+            }
+            .into());
+        }
+        Decision::Refuse(_) => {
+            let mut reader = app.db.read().await?;
+            let email = portico_store::users::get(reader.conn(), user).await?.map(|u| u.email.as_str().to_owned());
+            drop(reader);
+            return Err(crate::policies::refusal(&decision, email.as_deref().unwrap_or_default())
+                .unwrap_or_else(|| Error::Internal("a refusal without a reason".into())));
+        }
+    }
     let code = codes::new_token()?;
     let now = app.now();
     let record = AuthorizationCode {
@@ -498,6 +573,7 @@ async fn finish(
         used_at: None,
         session_id: None,
         continues_session_id: flow.continues_session_id.clone(),
+        mfa_verified_at: flow.mfa_verified_at,
     };
     let mut tx = app.db.begin().await?;
     portico_store::authorization_codes::insert(tx.conn(), &record, &portico_crypto::secret::sha256_hex(&code)).await?;
@@ -508,6 +584,86 @@ async fn finish(
         pairs.push(("state", state));
     }
     Ok(Next::Redirect(append_query(&flow.redirect_uri, &pairs)))
+}
+
+/// The user the flow's second-factor pages are for: known, and with a verified email.
+async fn user_for_second_factor(app: &App, flow: &SignInFlow) -> Result<User> {
+    let not_ready = || Error::invalid("code", "not_signed_in", "Sign in first.");
+    let id = flow.user().ok_or_else(not_ready)?;
+    let mut reader = app.db.read().await?;
+    let user = portico_store::users::get(reader.conn(), &id).await?.ok_or_else(not_ready)?;
+    if app.settings.require_email_verification && !user.email_verified {
+        return Err(not_ready());
+    }
+    Ok(user)
+}
+
+/// The TOTP factor the enrollment page shows (the same one on every reload of the flow).
+pub async fn enrollment(app: &App, flow: &mut SignInFlow) -> Result<portico_domain::auth_factor::AuthFactor> {
+    let user = user_for_second_factor(app, flow).await?;
+    let factor = crate::mfa::hosted_enrollment(app, &user, flow.enrolling_factor_id.as_deref()).await?;
+    if flow.enrolling_factor_id.as_deref() != Some(factor.id.as_str()) {
+        flow.enrolling_factor_id = Some(factor.id.to_string());
+        save(app, flow).await?;
+    }
+    Ok(factor)
+}
+
+/// Confirms the enrollment with a first code; returns the recovery codes to show once.
+pub async fn confirm_enrollment(app: &App, flow: &mut SignInFlow, code: &str, origin: &Origin) -> Result<Vec<String>> {
+    let user = user_for_second_factor(app, flow).await?;
+    let factor = flow
+        .enrolling_factor_id
+        .clone()
+        .ok_or_else(|| Error::invalid("code", "no_enrollment", "Start the set-up again."))?;
+    let recovery = crate::mfa::confirm_enrollment(app, &user.id, &factor, code, origin).await?;
+    flow.mfa_verified_at = Some(app.now().unix_ms());
+    flow.enrolling_factor_id = None;
+    save(app, flow).await?;
+    Ok(recovery)
+}
+
+/// Checks a code from the user's authenticator (or a recovery code) and goes on.
+pub async fn verify_second_factor(app: &App, flow: &mut SignInFlow, code: &str, origin: &Origin) -> Result<Next> {
+    let user = user_for_second_factor(app, flow).await?;
+    crate::mfa::verify_user_code(app, &user.id, code, origin).await?;
+    flow.mfa_verified_at = Some(app.now().unix_ms());
+    save(app, flow).await?;
+    continue_after_second_factor(app, flow, origin).await
+}
+
+/// After the second factor: into the organization chosen before it, or on to the choice.
+pub async fn continue_after_second_factor(app: &App, flow: &mut SignInFlow, origin: &Origin) -> Result<Next> {
+    if flow.mfa_verified_at.is_none() {
+        return Err(Error::invalid("code", "second_factor_required", "Enter the code from your authenticator app."));
+    }
+    let user = user_for_second_factor(app, flow).await?;
+    match flow.pending_organization_id.take().map(OrganizationId::from_trusted) {
+        Some(organization) => finish(app, flow, &user.id, Some(organization), origin).await,
+        None if flow.continues_session_id.is_some() => Ok(Next::ChooseOrganization),
+        None => {
+            let preferred = flow.organization_hint.clone().map(OrganizationId::from_trusted);
+            choose_or_finish(app, flow, &user, preferred, origin).await
+        }
+    }
+}
+
+/// Why the user's previous session ended, when an organization's policy ended it: the
+/// second-factor pages say so. `(code, organization name)`.
+pub async fn policy_notice(app: &App, flow: &SignInFlow) -> Result<Option<(String, Option<String>)>> {
+    let Some(user) = flow.user() else { return Ok(None) };
+    let mut reader = app.db.read().await?;
+    let Some((reason, organization)) = portico_store::sessions::last_policy_revocation(reader.conn(), &user).await?
+    else {
+        return Ok(None);
+    };
+    let name = match organization {
+        Some(id) => {
+            portico_store::organizations::get(reader.conn(), &OrganizationId::from_trusted(id)).await?.map(|o| o.name)
+        }
+        None => None,
+    };
+    Ok(Some((reason.trim_start_matches("policy:").to_owned(), name)))
 }
 
 /// How long an organization-switcher link can wait to be opened.
@@ -629,6 +785,9 @@ pub async fn begin_switch(app: &App, session_id: &str, request: SwitchRequest) -
         auth_method: Some(session.auth_method.clone()),
         email_verification_id: None,
         continues_session_id: Some(session.id.to_string()),
+        mfa_verified_at: None,
+        pending_organization_id: None,
+        enrolling_factor_id: None,
         created_at: now.unix_ms(),
         updated_at: now.unix_ms(),
         expires_at: now.plus_ms(SWITCH_LINK_TTL_MS).unix_ms(),

@@ -64,6 +64,8 @@ pub struct AppSettings {
     pub require_email_verification: bool,
     /// How hosted pages and emails look.
     pub branding: Branding,
+    /// The environment's own sign-in rules, which every organization's policy adds to.
+    pub environment_policy: portico_domain::policy::Policy,
 }
 
 impl Default for AppSettings {
@@ -85,6 +87,7 @@ impl Default for AppSettings {
             code_checks_per_ip: Limit { max: 120, window_seconds: 60 },
             require_email_verification: true,
             branding: Branding::default(),
+            environment_policy: portico_domain::policy::Policy::default(),
         }
     }
 }

@@ -96,6 +96,24 @@ pub enum AuthError {
     /// The invitation cannot be used: unknown, expired, revoked, accepted, or for another email.
     #[error("{0}")]
     InvitationInvalid(String),
+    /// A second factor is required and the user has none: enroll one, then verify with it.
+    #[error("The user must enroll a second factor to finish their authentication.")]
+    MfaEnrollment { pending_authentication_token: String, user: Box<portico_domain::user::User> },
+    /// The user must verify with one of their second factors.
+    #[error("The user must verify with their second factor to finish their authentication.")]
+    MfaChallenge {
+        pending_authentication_token: String,
+        user: Box<portico_domain::user::User>,
+        /// `(id, type)` of the factors they can use.
+        factors: Vec<(String, &'static str)>,
+    },
+    /// The organization's policy refuses the sign-in (method, network, session limits).
+    #[error("{message}")]
+    PolicyRefused { code: &'static str, message: String, email: String, allowed_methods: Option<Vec<&'static str>> },
+    /// A refresh the policy stops: OAuth-style `error` (`mfa_enrollment`, `invalid_grant`,
+    /// `access_denied`), so the SDKs end or keep the session as they do for those codes.
+    #[error("{message}")]
+    RefreshRefused { error: &'static str, message: String },
     /// The user belongs to several organizations and must pick one.
     #[error("The user must choose an organization to finish their authentication.")]
     OrganizationSelectionRequired {

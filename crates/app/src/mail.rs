@@ -126,6 +126,8 @@ pub enum Content<'a> {
     Invitation { url: &'a str, organization: Option<&'a str>, inviter: Option<&'a str> },
     /// Someone tried to sign up with an address that already has an account.
     AlreadyRegistered { sign_in_url: &'a str },
+    /// An organization will require a second factor from `deadline`; the member has none yet.
+    MfaReminder { organization: &'a str, deadline: Timestamp },
 }
 
 /// The subject and rendered body of a message.
@@ -153,6 +155,15 @@ pub fn render(content: &Content<'_>, t: &Catalog, branding: &Branding) -> Result
         }
         Content::AlreadyRegistered { sign_in_url } => {
             ("registered", vec![p("email.registered.intro")], None, Some((p("email.registered.action"), sign_in_url)))
+        }
+        Content::MfaReminder { organization, deadline } => {
+            let date = deadline.to_string();
+            let day = date.get(..10).unwrap_or(&date);
+            let intro = t.format(
+                "email.mfa_reminder.intro",
+                &[("organization", organization), ("date", day), ("product", product)],
+            );
+            ("mfa_reminder", vec![intro, p("email.mfa_reminder.how")], None, None)
         }
     };
     let subject = p(&format!("email.{kind}.subject"));
@@ -254,6 +265,10 @@ pub async fn deliver_due(app: &App) -> Result<usize> {
 /// few seconds for retries and for messages other nodes queued.
 pub async fn run_outbox_worker(app: App) {
     loop {
+        // Policy reminders become outbox messages here, so they ride the same delivery.
+        if let Err(error) = crate::policies::send_due_reminders(&app).await {
+            tracing::warn!(%error, "sending policy reminders failed; retrying");
+        }
         match deliver_due(&app).await {
             // A full batch may mean more are waiting.
             Ok(sent) if sent >= 16 => continue,

@@ -6,6 +6,7 @@ use crate::error::{AuthError, Error, Result};
 use crate::users::parse_user_id;
 use crate::{App, events, keys};
 use portico_domain::event::names;
+use portico_domain::policy::{Checkpoint, Decision, Refusal, StepUp};
 use portico_domain::session::{AccessClaims, AuthMethod, Session, SessionStatus};
 use portico_domain::user::User;
 use portico_domain::{OrganizationId, SessionId, Timestamp, UserId};
@@ -91,6 +92,7 @@ pub(crate) async fn start(
     organization: Option<OrganizationId>,
     method: AuthMethod,
     origin: &Origin,
+    mfa_verified_at: Option<Timestamp>,
 ) -> Result<Issued> {
     let now = app.now();
     let mut reader = app.db.read().await?;
@@ -114,6 +116,7 @@ pub(crate) async fn start(
         created_at: now,
         updated_at: now,
         last_active_at: now,
+        mfa_verified_at,
     };
     user.last_sign_in_at = Some(now);
     let mut tx = app.db.begin().await?;
@@ -141,6 +144,7 @@ pub(crate) async fn continue_in(
     session_id: &str,
     user: User,
     organization: Option<OrganizationId>,
+    mfa_verified_at: Option<Timestamp>,
 ) -> Result<Issued> {
     let ended = || Error::Auth(AuthError::InvalidGrant("The session being switched has ended.".into()));
     let now = app.now();
@@ -158,6 +162,10 @@ pub(crate) async fn continue_in(
     };
     drop(reader);
     let mut tx = app.db.begin().await?;
+    if let Some(at) = mfa_verified_at {
+        portico_store::sessions::mark_mfa_verified(tx.conn(), &session.id, at).await?;
+        session.mfa_verified_at = Some(at);
+    }
     let (new_id, refresh_token) = new_refresh_token(app, tx.conn(), &session.id, now).await?;
     portico_store::sessions::supersede_refresh_tokens(tx.conn(), &session.id, &new_id, now).await?;
     if !portico_store::sessions::refreshed(tx.conn(), &session.id, organization.as_ref(), now).await? {
@@ -177,17 +185,31 @@ pub(crate) async fn continue_in(
     })
 }
 
+/// Finishes an organization switch that stopped for a second factor: the session passed it
+/// at `at` and moves to `organization`, with a new refresh token superseding the app's.
+pub(crate) async fn continue_after_step_up(
+    app: &App,
+    session_id: &str,
+    user: User,
+    organization: Option<OrganizationId>,
+    at: Timestamp,
+) -> Result<Issued> {
+    continue_in(app, session_id, user, organization, Some(at)).await
+}
+
 /// What happened to the presented refresh token inside the transaction.
 enum Rotation {
     /// A new token replaced it.
     Rotated { session: Box<Session>, refresh_token: String },
     /// Another request rotated it between our read and our write: look again.
     Raced,
+    /// The switch needs a second factor first; nothing was written.
+    StepUp { session: Box<Session>, step: StepUp },
 }
 
 /// Exchanges a refresh token for a new access token and a new refresh token, optionally moving
 /// the session to another organization the user is an active member of.
-pub async fn refresh(app: &App, presented: &str, switch_to: Option<&str>) -> Result<Issued> {
+pub async fn refresh(app: &App, presented: &str, switch_to: Option<&str>, origin: &Origin) -> Result<Issued> {
     let target = match switch_to {
         Some(text) => Some(OrganizationId::parse(text).ok_or_else(|| {
             AuthError::OrganizationMembershipNotFound(format!("The user is not a member of organization '{text}'."))
@@ -198,7 +220,21 @@ pub async fn refresh(app: &App, presented: &str, switch_to: Option<&str>) -> Res
     // A concurrent refresh on another connection can win the race for the same token once;
     // the second look then sees it used and applies the grace rules.
     for _ in 0..2 {
-        if let Rotation::Rotated { session, refresh_token } = rotate(app, &digest, target.as_ref()).await? {
+        let rotation = rotate(app, &digest, target.as_ref(), origin).await?;
+        if let Rotation::StepUp { session, step } = rotation {
+            let mut reader = app.db.read().await?;
+            let user =
+                portico_store::users::get(reader.conn(), &session.user_id).await?.ok_or_else(invalid_refresh_token)?;
+            drop(reader);
+            let carried = crate::authenticate::Carried {
+                organization: session.organization_id.clone(),
+                mfa_verified_at: None,
+                continues_session_id: Some(session.id.to_string()),
+            };
+            let method = AuthMethod::parse_session_name(&session.auth_method).unwrap_or(AuthMethod::Password);
+            return Err(crate::authenticate::mfa_step(app, user, method, origin, step, carried).await);
+        }
+        if let Rotation::Rotated { session, refresh_token } = rotation {
             let mut reader = app.db.read().await?;
             let user = portico_store::users::get(reader.conn(), &session.user_id)
                 .await?
@@ -229,8 +265,9 @@ fn invalid_refresh_token() -> Error {
     AuthError::InvalidGrant("The refresh token is invalid, expired or revoked.".into()).into()
 }
 
-/// Moves the session to `target` when asked, after checking the membership.
-async fn switch_organization(conn: Conn<'_>, session: &mut Session, target: Option<&OrganizationId>) -> Result<()> {
+/// Moves the session to `target` when asked, after checking the membership. Returns whether it
+/// moved (to another organization).
+async fn switch_organization(conn: Conn<'_>, session: &mut Session, target: Option<&OrganizationId>) -> Result<bool> {
     if let Some(target) = target
         && session.organization_id.as_ref() != Some(target)
     {
@@ -241,22 +278,76 @@ async fn switch_organization(conn: Conn<'_>, session: &mut Session, target: Opti
             .into());
         }
         session.organization_id = Some(target.clone());
+        return Ok(true);
     }
-    Ok(())
+    Ok(false)
+}
+
+/// Checks a refresh against the policies of the session's organization: at a switch every rule
+/// of the new organization, so a session that satisfied one organization's policy does not
+/// unlock another's; otherwise the rules that bind a live session (lifetime, idle, network,
+/// the end of an MFA grace). Nothing is written when it refuses: the refresh token stays usable.
+/// A switch that needs a second factor first answers the step the caller asks for.
+async fn enforce_policy(
+    app: &App,
+    mut conn: Conn<'_>,
+    session: &Session,
+    moving: bool,
+    origin: &Origin,
+) -> Result<Option<StepUp>> {
+    let checkpoint = if moving { Checkpoint::Switch } else { Checkpoint::Refresh };
+    let proof = crate::policies::Proof::of(session);
+    let decision = crate::policies::check_in(
+        app,
+        conn.reborrow(),
+        checkpoint,
+        &session.user_id,
+        session.organization_id.as_ref(),
+        &proof,
+        origin,
+    )
+    .await?;
+    let refused = |error: &'static str, message: &str| -> Error {
+        AuthError::RefreshRefused { error, message: message.to_owned() }.into()
+    };
+    match decision {
+        Decision::Allow => Ok(None),
+        Decision::StepUp(step @ (StepUp::MfaChallenge | StepUp::MfaEnrollment)) if moving => Ok(Some(step)),
+        Decision::StepUp(StepUp::MfaChallenge | StepUp::MfaEnrollment) => Err(refused(
+            "mfa_enrollment",
+            "The organization now requires a second factor: sign in again to verify with one.",
+        )),
+        Decision::StepUp(StepUp::Reauthenticate) => {
+            Err(refused("invalid_grant", "The organization requires signing in again after a while; sign in again."))
+        }
+        Decision::Refuse(Refusal::IpNotAllowed) => {
+            Err(refused("access_denied", "The organization does not allow access from this network."))
+        }
+        Decision::Refuse(Refusal::MethodNotAllowed { .. }) => {
+            let email = match portico_store::users::get(conn, &session.user_id).await? {
+                Some(user) => user.email.as_str().to_owned(),
+                None => String::new(),
+            };
+            Err(crate::policies::refusal(&decision, &email).unwrap_or_else(invalid_refresh_token))
+        }
+        Decision::Refuse(Refusal::SessionLifetimeExceeded | Refusal::SessionIdle) => {
+            Err(refused("invalid_grant", "The session has ended under the organization's policy; sign in again."))
+        }
+    }
 }
 
 /// Rotates an unused refresh token. Everything that only reads happens before the write
 /// transaction, which then holds three statements: on SQLite every refresh queues for the one
 /// writer, so its critical section decides the tail latency. The conditional writes catch
 /// whatever changed in between (a concurrent use of the token, a revocation).
-async fn rotate(app: &App, digest: &str, target: Option<&OrganizationId>) -> Result<Rotation> {
+async fn rotate(app: &App, digest: &str, target: Option<&OrganizationId>, origin: &Origin) -> Result<Rotation> {
     let now = app.now();
     let mut reader = app.db.read().await?;
     let row =
         portico_store::sessions::find_refresh_token(reader.conn(), digest).await?.ok_or_else(invalid_refresh_token)?;
     if row.used_at.is_some() {
         drop(reader);
-        return reuse(app, digest, target).await;
+        return reuse(app, digest, target, origin).await;
     }
     let session_id = SessionId::from_trusted(row.session_id.clone());
     let mut session =
@@ -264,7 +355,10 @@ async fn rotate(app: &App, digest: &str, target: Option<&OrganizationId>) -> Res
     if !session.is_live(now, app.settings.session_limits) {
         return Err(invalid_refresh_token());
     }
-    switch_organization(reader.conn(), &mut session, target).await?;
+    let moving = switch_organization(reader.conn(), &mut session, target).await?;
+    if let Some(step) = enforce_policy(app, reader.conn(), &session, moving, origin).await? {
+        return Ok(Rotation::StepUp { session: Box::new(session), step });
+    }
     drop(reader);
     let mut tx = app.db.begin().await?;
     let (new_id, token) = new_refresh_token(app, tx.conn(), &session.id, now).await?;
@@ -280,7 +374,7 @@ async fn rotate(app: &App, digest: &str, target: Option<&OrganizationId>) -> Res
 
 /// A refresh token presented again: the one retry of the immediately previous token within the
 /// grace, or else a stolen token, which ends the session.
-async fn reuse(app: &App, digest: &str, target: Option<&OrganizationId>) -> Result<Rotation> {
+async fn reuse(app: &App, digest: &str, target: Option<&OrganizationId>, origin: &Origin) -> Result<Rotation> {
     let now = app.now();
     let mut tx = app.db.begin().await?;
     let row =
@@ -314,8 +408,12 @@ async fn reuse(app: &App, digest: &str, target: Option<&OrganizationId>) -> Resu
         )
         .into());
     }
+    let moving = switch_organization(tx.conn(), &mut session, target).await?;
+    if let Some(step) = enforce_policy(app, tx.conn(), &session, moving, origin).await? {
+        // Dropping the transaction undoes the spent grace: the token can be retried after the step-up.
+        return Ok(Rotation::StepUp { session: Box::new(session), step });
+    }
     let token = new_refresh_token(app, tx.conn(), &session.id, now).await?.1;
-    switch_organization(tx.conn(), &mut session, target).await?;
     if !portico_store::sessions::refreshed(tx.conn(), &session.id, session.organization_id.as_ref(), now).await? {
         return Err(invalid_refresh_token());
     }

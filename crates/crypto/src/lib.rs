@@ -5,3 +5,4 @@ pub mod jwt;
 pub mod password;
 pub mod seal;
 pub mod secret;
+pub mod totp;

@@ -57,6 +57,9 @@ pub mod names {
     pub const INVITATION_ACCEPTED: &str = "invitation.accepted";
     pub const INVITATION_REVOKED: &str = "invitation.revoked";
     pub const INVITATION_RESENT: &str = "invitation.resent";
+    pub const AUTHENTICATION_MFA_SUCCEEDED: &str = "authentication.mfa_succeeded";
+    pub const AUTHENTICATION_MFA_FAILED: &str = "authentication.mfa_failed";
+    pub const ORGANIZATION_POLICY_UPDATED: &str = "organization.policy_updated";
 }
 
 /// How long events stay readable, at the least (WorkOS keeps 30 days).

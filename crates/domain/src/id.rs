@@ -151,6 +151,10 @@ define_id!(/// A password-reset link sent to a user.
     PasswordResetId, "password_reset");
 define_id!(/// An invitation to join the environment or an organization.
     InvitationId, "invitation");
+define_id!(/// A second factor of a user (TOTP).
+    AuthFactorId, "auth_factor");
+define_id!(/// A challenge to verify a code from a second factor.
+    AuthChallengeId, "auth_challenge");
 
 #[cfg(test)]
 mod tests {

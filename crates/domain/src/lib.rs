@@ -4,6 +4,7 @@
 //! The objects serialize to exactly the JSON the WorkOS SDKs read (see `docs/api.md`), because the
 //! same shapes are stored in event payloads and returned by the API.
 
+pub mod auth_factor;
 pub mod client;
 pub mod email;
 pub mod event;
@@ -16,6 +17,7 @@ pub mod organization;
 pub mod organization_domain;
 pub mod password;
 pub mod permission;
+pub mod policy;
 pub mod role;
 pub mod session;
 pub mod slug;

@@ -65,6 +65,9 @@ pub struct Session {
     /// When a refresh last used the session; idle expiry counts from here.
     #[serde(skip)]
     pub last_active_at: Timestamp,
+    /// When the session passed a second factor, if it did.
+    #[serde(skip)]
+    pub mfa_verified_at: Option<Timestamp>,
 }
 
 /// Lifetimes that bound every session.
@@ -135,6 +138,7 @@ mod tests {
             created_at: Timestamp::from_unix_ms(0),
             updated_at: Timestamp::from_unix_ms(0),
             last_active_at: Timestamp::from_unix_ms(1_000),
+            mfa_verified_at: None,
         }
     }
 

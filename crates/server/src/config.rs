@@ -52,6 +52,9 @@ pub struct FileConfig {
 #[serde(deny_unknown_fields)]
 pub struct SignInSection {
     pub require_email_verification: Option<bool>,
+    /// Every user of the environment must pass a second factor (organizations can require it
+    /// for their own members either way).
+    pub require_mfa: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -182,6 +185,7 @@ pub struct Settings {
     pub email_sends_per_ip_per_minute: u32,
     pub code_checks_per_ip_per_minute: u32,
     pub require_email_verification: bool,
+    pub require_mfa: bool,
     pub branding: portico_app::branding::Branding,
     /// SMTP URL and sender; `None` in dev mode means the dev mailbox.
     pub smtp: Option<(String, String)>,
@@ -297,6 +301,7 @@ impl Settings {
             (None, _) => None,
         };
         let require_email_verification = file.sign_in.require_email_verification.unwrap_or(true);
+        let require_mfa = file.sign_in.require_mfa.unwrap_or(false);
         let database_url = overrides.database_url.clone().or(file.database_url).filter(|u| !u.is_empty());
         let database = match database_url {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Database::Postgres(url),
@@ -357,6 +362,7 @@ impl Settings {
             email_sends_per_ip_per_minute,
             code_checks_per_ip_per_minute,
             require_email_verification,
+            require_mfa,
             branding,
             smtp,
         })

@@ -316,6 +316,10 @@ async fn open_app(settings: &Settings) -> Result<App> {
         code_checks_per_ip: Limit { max: settings.code_checks_per_ip_per_minute, window_seconds: 60 },
         require_email_verification: settings.require_email_verification,
         branding: settings.branding.clone(),
+        environment_policy: portico_domain::policy::Policy {
+            mfa_required: settings.require_mfa,
+            ..portico_domain::policy::Policy::default()
+        },
     };
     let app = App::new(db, Arc::new(SystemClock), Arc::new(SystemDnsResolver::new()), app_settings);
     Ok(match &settings.smtp {

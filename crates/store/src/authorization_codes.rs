@@ -27,18 +27,20 @@ pub struct AuthorizationCode {
     /// For a code from the organization switcher: the session its exchange continues (in the
     /// chosen organization) instead of starting a new one.
     pub continues_session_id: Option<String>,
+    /// When the sign-in behind the code passed a second factor.
+    pub mfa_verified_at: Option<i64>,
 }
 
 const COLUMNS: &str = "id, client_id, redirect_uri, code_challenge, user_id, organization_id, invitation_id, \
-    auth_method, ip_address, user_agent, created_at, expires_at, used_at, session_id, continues_session_id";
+    auth_method, ip_address, user_agent, created_at, expires_at, used_at, session_id, continues_session_id, mfa_verified_at";
 
 pub async fn insert(conn: Conn<'_>, code: &AuthorizationCode, code_sha256: &str) -> Result<()> {
     execute(
         conn,
         "INSERT INTO authorization_codes (id, code_sha256, client_id, redirect_uri, code_challenge, user_id, \
          organization_id, invitation_id, auth_method, ip_address, user_agent, created_at, expires_at, used_at, \
-         session_id, continues_session_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL, $14)",
+         session_id, continues_session_id, mfa_verified_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL, $14, $15)",
         &values![
             &code.id,
             code_sha256,
@@ -53,7 +55,8 @@ pub async fn insert(conn: Conn<'_>, code: &AuthorizationCode, code_sha256: &str)
             &code.user_agent,
             code.created_at,
             code.expires_at,
-            &code.continues_session_id
+            &code.continues_session_id,
+            code.mfa_verified_at
         ],
     )
     .await?;

@@ -34,6 +34,7 @@ macro_rules! bind_values {
 }
 
 pub mod api_keys;
+pub mod auth_factors;
 pub mod authorization;
 pub mod authorization_codes;
 pub mod clients;
@@ -46,6 +47,7 @@ pub mod invitations;
 pub mod memberships;
 pub mod one_time_codes;
 pub mod organization_domains;
+pub mod organization_policies;
 pub mod organizations;
 pub mod page;
 pub mod password_resets;

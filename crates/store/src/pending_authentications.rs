@@ -18,6 +18,10 @@ pub struct PendingAuthentication {
     pub step: String,
     /// An organization already chosen (an invitation's), kept through the step.
     pub organization_id: Option<String>,
+    /// When the sign-in passed its second factor, if it did.
+    pub mfa_verified_at: Option<Timestamp>,
+    /// A live session the step continues (an organization switch that must step up first).
+    pub continues_session_id: Option<String>,
     pub expires_at: Timestamp,
 }
 
@@ -30,6 +34,8 @@ struct PendingRow {
     user_agent: Option<String>,
     step: String,
     organization_id: Option<String>,
+    mfa_verified_at: Option<i64>,
+    continues_session_id: Option<String>,
     expires_at: i64,
 }
 
@@ -37,7 +43,8 @@ pub async fn insert(conn: Conn<'_>, pending: &PendingAuthentication, token_sha25
     execute(
         conn,
         "INSERT INTO pending_authentications (id, token_sha256, user_id, auth_method, ip_address, user_agent, \
-         created_at, expires_at, step, organization_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         created_at, expires_at, step, organization_id, mfa_verified_at, continues_session_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         &values![
             &pending.id,
             token_sha256,
@@ -48,7 +55,9 @@ pub async fn insert(conn: Conn<'_>, pending: &PendingAuthentication, token_sha25
             at,
             pending.expires_at,
             &pending.step,
-            &pending.organization_id
+            &pending.organization_id,
+            pending.mfa_verified_at,
+            &pending.continues_session_id
         ],
     )
     .await?;
@@ -64,7 +73,8 @@ pub async fn peek(
 ) -> Result<Option<PendingAuthentication>> {
     let row: Option<PendingRow> = fetch_optional(
         conn,
-        "SELECT id, user_id, auth_method, ip_address, user_agent, step, organization_id, expires_at \
+        "SELECT id, user_id, auth_method, ip_address, user_agent, step, organization_id, mfa_verified_at, \
+         continues_session_id, expires_at \
          FROM pending_authentications WHERE token_sha256 = $1 AND step = $2 AND used_at IS NULL AND expires_at > $3",
         &values![token_sha256, step, now],
     )
@@ -82,7 +92,8 @@ pub async fn take(
 ) -> Result<Option<PendingAuthentication>> {
     let row: Option<PendingRow> = fetch_optional(
         conn.reborrow(),
-        "SELECT id, user_id, auth_method, ip_address, user_agent, step, organization_id, expires_at \
+        "SELECT id, user_id, auth_method, ip_address, user_agent, step, organization_id, mfa_verified_at, \
+         continues_session_id, expires_at \
          FROM pending_authentications WHERE token_sha256 = $1 AND step = $2 AND used_at IS NULL AND expires_at > $3",
         &values![token_sha256, step, now],
     )
@@ -111,6 +122,8 @@ impl PendingRow {
             user_agent: row.user_agent,
             step: row.step,
             organization_id: row.organization_id,
+            mfa_verified_at: row.mfa_verified_at.map(Timestamp::from_unix_ms),
+            continues_session_id: row.continues_session_id,
             expires_at: Timestamp::from_unix_ms(row.expires_at),
         }
     }

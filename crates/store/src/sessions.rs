@@ -7,7 +7,7 @@ use portico_domain::session::{Session, SessionStatus};
 use portico_domain::{OrganizationId, SessionId, Timestamp, UserId};
 
 const COLUMNS: &str = "id, user_id, organization_id, auth_method, ip_address, user_agent, status, created_at, \
-    updated_at, last_active_at, expires_at, ended_at";
+    updated_at, last_active_at, expires_at, ended_at, mfa_verified_at";
 
 #[derive(sqlx::FromRow)]
 struct SessionRow {
@@ -23,6 +23,7 @@ struct SessionRow {
     last_active_at: i64,
     expires_at: i64,
     ended_at: Option<i64>,
+    mfa_verified_at: Option<i64>,
 }
 
 impl TryFrom<SessionRow> for Session {
@@ -46,13 +47,14 @@ impl TryFrom<SessionRow> for Session {
             created_at: Timestamp::from_unix_ms(row.created_at),
             updated_at: Timestamp::from_unix_ms(row.updated_at),
             last_active_at: Timestamp::from_unix_ms(row.last_active_at),
+            mfa_verified_at: row.mfa_verified_at.map(Timestamp::from_unix_ms),
         })
     }
 }
 
 pub async fn insert(conn: Conn<'_>, session: &Session) -> Result<()> {
     let sql =
-        format!("INSERT INTO sessions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $7, $7, $8, NULL)");
+        format!("INSERT INTO sessions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $7, $7, $8, NULL, $9)");
     execute(
         conn,
         &sql,
@@ -65,6 +67,7 @@ pub async fn insert(conn: Conn<'_>, session: &Session) -> Result<()> {
             &session.user_agent,
             session.created_at,
             session.expires_at,
+            session.mfa_verified_at,
         ],
     )
     .await?;
@@ -126,6 +129,36 @@ pub async fn active_in_organization(
         format!("SELECT {COLUMNS} FROM sessions WHERE user_id = $1 AND organization_id = $2 AND status = 'active'");
     let rows: Vec<SessionRow> = fetch_all(conn, &sql, &values![user.as_str(), organization.as_str()]).await?;
     rows.into_iter().map(Session::try_from).collect()
+}
+
+/// Active sessions in an organization, for checking them against a tightened policy.
+pub async fn active_in_organization_all(conn: Conn<'_>, organization: &OrganizationId) -> Result<Vec<Session>> {
+    let sql = format!("SELECT {COLUMNS} FROM sessions WHERE organization_id = $1 AND status = 'active' ORDER BY id");
+    let rows: Vec<SessionRow> = fetch_all(conn, &sql, &values![organization.as_str()]).await?;
+    rows.into_iter().map(Session::try_from).collect()
+}
+
+/// Records that an active session passed a second factor (a step-up on an organization switch).
+pub async fn mark_mfa_verified(conn: Conn<'_>, id: &SessionId, at: Timestamp) -> Result<bool> {
+    let changed = execute(
+        conn,
+        "UPDATE sessions SET mfa_verified_at = $2, updated_at = $2 WHERE id = $1 AND status = 'active'",
+        &values![id.as_str(), at],
+    )
+    .await?;
+    Ok(changed == 1)
+}
+
+/// Why the user's most recent session ended, when a policy ended it and no session started
+/// since: what the next sign-in tells them.
+pub async fn last_policy_revocation(conn: Conn<'_>, user: &UserId) -> Result<Option<(String, Option<String>)>> {
+    let row: Option<(String, Option<String>)> = fetch_optional(
+        conn,
+        "SELECT revocation_reason, organization_id FROM sessions WHERE user_id = $1 ORDER BY id DESC LIMIT 1",
+        &values![user.as_str()],
+    )
+    .await?;
+    Ok(row.filter(|(reason, _)| reason.starts_with("policy:")))
 }
 
 /// Active sessions of a user, for ending them all.

@@ -26,6 +26,12 @@ pub struct SignInFlow {
     /// Set when the organization switcher started the flow: the signed-in session it moves to
     /// another organization (the user is known from the start).
     pub continues_session_id: Option<String>,
+    /// When the person passed a second factor in this flow.
+    pub mfa_verified_at: Option<i64>,
+    /// The organization chosen while a second factor is still owed.
+    pub pending_organization_id: Option<String>,
+    /// The TOTP factor being enrolled on the enrollment page (kept so a reload shows the same code).
+    pub enrolling_factor_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
     pub expires_at: i64,
@@ -38,8 +44,8 @@ impl SignInFlow {
 }
 
 const COLUMNS: &str = "id, client_id, redirect_uri, state, code_challenge, organization_hint, \
-    invitation_id, email, user_id, auth_method, email_verification_id, continues_session_id, created_at, updated_at, \
-    expires_at";
+    invitation_id, email, user_id, auth_method, email_verification_id, continues_session_id, mfa_verified_at, \
+    pending_organization_id, enrolling_factor_id, created_at, updated_at, expires_at";
 
 pub async fn insert(conn: Conn<'_>, flow: &SignInFlow, cookie_sha256: &str) -> Result<()> {
     execute(
@@ -102,7 +108,8 @@ pub async fn save_progress(conn: Conn<'_>, flow: &SignInFlow) -> Result<()> {
     execute(
         conn,
         "UPDATE sign_in_flows SET email = $2, user_id = $3, auth_method = $4, email_verification_id = $5, \
-         invitation_id = $6, updated_at = $7 WHERE id = $1",
+         invitation_id = $6, updated_at = $7, mfa_verified_at = $8, pending_organization_id = $9, \
+         enrolling_factor_id = $10 WHERE id = $1",
         &values![
             &flow.id,
             &flow.email,
@@ -110,7 +117,10 @@ pub async fn save_progress(conn: Conn<'_>, flow: &SignInFlow) -> Result<()> {
             &flow.auth_method,
             &flow.email_verification_id,
             &flow.invitation_id,
-            flow.updated_at
+            flow.updated_at,
+            flow.mfa_verified_at,
+            &flow.pending_organization_id,
+            &flow.enrolling_factor_id
         ],
     )
     .await?;

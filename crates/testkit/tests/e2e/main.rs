@@ -15,5 +15,6 @@ mod ops;
 mod organization_domains;
 mod organizations;
 mod pagination;
+mod policies;
 mod roles;
 mod users;

@@ -10,10 +10,12 @@ pub mod idempotency;
 pub mod invitations;
 pub mod magic_auth;
 pub mod memberships;
+pub mod mfa;
 pub mod organization_domains;
 pub mod organizations;
 pub mod password_reset;
 pub mod permissions;
+pub mod policies;
 pub mod roles;
 pub mod sessions;
 pub mod users;
@@ -60,6 +62,8 @@ pub fn routes(state: WebState) -> OpenApiRouter<WebState> {
         .merge(email_verification::routes())
         .merge(password_reset::routes())
         .merge(invitations::routes())
+        .merge(mfa::routes())
+        .merge(policies::routes())
         // Layers run bottom-up: authenticate first, then idempotency keyed by the API key.
         .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::replay_or_record))
         .layer(axum::middleware::from_fn_with_state(state, auth::require_api_key))

@@ -109,5 +109,9 @@ fn error_label(error: &AuthError) -> &'static str {
         AuthError::OneTimeCode(refusal) => refusal.code(),
         AuthError::EmailVerificationRequired { .. } => "email_verification_required",
         AuthError::InvitationInvalid(_) => "invitation_invalid",
+        AuthError::MfaEnrollment { .. } => "mfa_enrollment",
+        AuthError::MfaChallenge { .. } => "mfa_challenge",
+        AuthError::PolicyRefused { code, .. } => code,
+        AuthError::RefreshRefused { error, .. } => error,
     }
 }

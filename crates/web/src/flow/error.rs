@@ -58,6 +58,41 @@ impl IntoResponse for FlowError {
             AuthError::InvalidPendingAuthenticationToken => {
                 coded(StatusCode::BAD_REQUEST, "invalid_pending_authentication_token", message)
             }
+            AuthError::MfaEnrollment { pending_authentication_token, user } => (
+                StatusCode::FORBIDDEN,
+                Json(json!({
+                    "code": "mfa_enrollment",
+                    "message": message,
+                    "pending_authentication_token": pending_authentication_token,
+                    "user": user,
+                })),
+            )
+                .into_response(),
+            AuthError::MfaChallenge { pending_authentication_token, user, factors } => (
+                StatusCode::FORBIDDEN,
+                Json(json!({
+                    "code": "mfa_challenge",
+                    "message": message,
+                    "pending_authentication_token": pending_authentication_token,
+                    "user": user,
+                    "authentication_factors": factors.iter().map(|(id, kind)| json!({"id": id, "type": kind})).collect::<Vec<_>>(),
+                })),
+            )
+                .into_response(),
+            AuthError::PolicyRefused { code, email, allowed_methods, .. } => {
+                let mut body = json!({ "code": code, "message": message, "email": email });
+                if let Some(methods) = allowed_methods {
+                    // The shape the Python SDK reads for this code: which methods would work.
+                    let flags: serde_json::Map<String, serde_json::Value> = portico_domain::policy::Method::ALL
+                        .iter()
+                        .map(|m| (m.as_str().to_owned(), json!(methods.contains(&m.as_str()))))
+                        .collect();
+                    body["auth_methods"] = serde_json::Value::Object(flags);
+                    body["sso_connection_ids"] = json!([]);
+                }
+                (StatusCode::FORBIDDEN, Json(body)).into_response()
+            }
+            AuthError::RefreshRefused { error, .. } => oauth(StatusCode::BAD_REQUEST, error, message),
             AuthError::OrganizationSelectionRequired { pending_authentication_token, user, organizations } => (
                 StatusCode::FORBIDDEN,
                 Json(json!({

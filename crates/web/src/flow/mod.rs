@@ -18,3 +18,16 @@ pub fn routes() -> OpenApiRouter<WebState> {
         .routes(routes!(jwks::jwks))
         .routes(routes!(logout::logout))
 }
+
+/// Where an API request came from: the peer address and user agent, recorded with what it does.
+pub fn origin_of(
+    headers: &axum::http::HeaderMap,
+    extensions: &axum::http::Extensions,
+) -> portico_app::sessions::Origin {
+    portico_app::sessions::Origin {
+        ip_address: extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip().to_string()),
+        user_agent: headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
+    }
+}

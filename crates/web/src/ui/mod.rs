@@ -7,6 +7,7 @@
 
 mod assets;
 mod mailbox;
+mod mfa;
 mod page;
 mod recovery;
 mod sign_in;
@@ -38,6 +39,9 @@ pub fn routes() -> Router<WebState> {
         .route("/verify-email/resend", post(sign_in::resend_verification))
         .route("/choose-organization", get(sign_in::organizations_page).post(sign_in::choose_organization))
         .route("/switch-organization", get(sign_in::switch_organization))
+        .route("/mfa/setup", get(mfa::setup_page).post(mfa::submit_setup))
+        .route("/mfa/continue", post(mfa::continue_after_setup))
+        .route("/mfa/verify", get(mfa::verify_page).post(mfa::submit_verify))
         .route("/invitation", get(sign_in::invitation))
         .route("/forgot-password", get(recovery::forgot_page).post(recovery::submit_forgot))
         .route("/reset-password", get(recovery::reset_page).post(recovery::submit_reset))

@@ -134,6 +134,30 @@ pub struct InvitationPage {
     pub subtitle: String,
 }
 
+#[derive(Template)]
+#[template(path = "mfa_setup.html")]
+pub struct MfaSetupPage {
+    pub chrome: Chrome,
+    pub subtitle: String,
+    pub qr_code: String,
+    /// The base32 secret in groups of four, for typing into an app by hand.
+    pub secret_grouped: String,
+}
+
+#[derive(Template)]
+#[template(path = "mfa_recovery.html")]
+pub struct MfaRecoveryPage {
+    pub chrome: Chrome,
+    pub codes: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "mfa_verify.html")]
+pub struct MfaVerifyPage {
+    pub chrome: Chrome,
+    pub subtitle: String,
+}
+
 /// A page that only says something: signed out, email sent, an error.
 #[derive(Template)]
 #[template(path = "message.html")]
@@ -216,15 +240,16 @@ pub fn explain(t: &Catalog, error: &portico_app::Error) -> Explained {
             let code = if message.contains("another email") { "invitation_wrong_email" } else { "invitation_invalid" };
             simple(StatusCode::BAD_REQUEST, code)
         }
+        Error::Auth(AuthError::PolicyRefused { code, .. }) => simple(StatusCode::FORBIDDEN, code),
         Error::RateLimited { retry_after_seconds, .. } => Explained {
             status: StatusCode::TOO_MANY_REQUESTS,
             messages: vec![t.get("errors.rate_limited").to_owned()],
             retry_after: Some(*retry_after_seconds),
             fields: Vec::new(),
         },
-        Error::BadRequest { message, .. } => Explained {
+        Error::BadRequest { code, message, .. } => Explained {
             status: StatusCode::BAD_REQUEST,
-            messages: vec![message.clone()],
+            messages: vec![keyed(code, message)],
             retry_after: None,
             fields: Vec::new(),
         },
@@ -249,7 +274,17 @@ macro_rules! form_pages {
         })*
     };
 }
-form_pages!(SignInPage, PasswordPage, CodePage, SignUpPage, OrganizationsPage, ForgotPasswordPage, ResetPasswordPage);
+form_pages!(
+    SignInPage,
+    PasswordPage,
+    CodePage,
+    SignUpPage,
+    OrganizationsPage,
+    ForgotPasswordPage,
+    ResetPasswordPage,
+    MfaSetupPage,
+    MfaVerifyPage
+);
 
 /// Shows a form page again with `error` explained in the person's language.
 pub fn show_refusal(visitor: &Visitor, error: &portico_app::Error, mut page: impl FormPage) -> Response {

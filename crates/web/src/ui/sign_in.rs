@@ -15,7 +15,7 @@ use portico_app::authorize::SignInFlow;
 use portico_app::authorize::{self, AuthorizeError, AuthorizeRequest, FirstPage, Next};
 
 /// Loads the browser's flow, or answers with the "start again" page.
-async fn flow_of(state: &WebState, visitor: &Visitor) -> Result<SignInFlow, Response> {
+pub(super) async fn flow_of(state: &WebState, visitor: &Visitor) -> Result<SignInFlow, Response> {
     let Some(cookie) = &visitor.flow_cookie else {
         return Err(error_page(state, visitor, StatusCode::BAD_REQUEST, "flow_expired"));
     };
@@ -40,7 +40,11 @@ async fn flow_with_email(state: &WebState, visitor: &Visitor) -> Result<SignInFl
 }
 
 /// Loads the flow for a form submission, after checking the submission is genuine.
-async fn posted_flow(state: &WebState, visitor: &Visitor, body: &Bytes) -> Result<(SignInFlow, Form), Response> {
+pub(super) async fn posted_flow(
+    state: &WebState,
+    visitor: &Visitor,
+    body: &Bytes,
+) -> Result<(SignInFlow, Form), Response> {
     let form = Form::parse(body);
     if !visitor.form_is_genuine(&form) {
         return Err(error_page(state, visitor, StatusCode::FORBIDDEN, "csrf"));
@@ -54,10 +58,12 @@ async fn posted_flow(state: &WebState, visitor: &Visitor, body: &Bytes) -> Resul
     Ok((flow_of(state, visitor).await?, form))
 }
 
-fn go(visitor: &Visitor, next: Next) -> Response {
+pub(super) fn go(visitor: &Visitor, next: Next) -> Response {
     match next {
         Next::VerifyEmail => see_other(visitor, "/verify-email"),
         Next::ChooseOrganization => see_other(visitor, "/choose-organization"),
+        Next::MfaChallenge => see_other(visitor, "/mfa/verify"),
+        Next::MfaEnroll => see_other(visitor, "/mfa/setup"),
         Next::Redirect(url) => see_other(visitor, &url),
     }
 }

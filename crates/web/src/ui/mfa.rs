@@ -1,0 +1,120 @@
+//! The second-factor pages of the sign-in flow: setting up an authenticator app (with recovery
+//! codes shown once), and verifying with it (or with a recovery code).
+
+use super::Visitor;
+use super::page::{Chrome, MfaRecoveryPage, MfaSetupPage, MfaVerifyPage, error_page, render, show_refusal};
+use super::sign_in::{flow_of, go, posted_flow};
+use crate::WebState;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use portico_app::authorize::{self, SignInFlow};
+
+/// Why the page is asked for, in words: an organization's policy ended the previous session, or
+/// the organization requires a second factor.
+async fn reason(state: &WebState, visitor: &Visitor, flow: &SignInFlow, default_key: &str) -> String {
+    match authorize::policy_notice(&state.app, flow).await {
+        Ok(Some((code, organization))) => {
+            let organization = organization.unwrap_or_else(|| visitor.t.get("mfa.your_organization").to_owned());
+            let key = format!("mfa.ended.{code}");
+            let text = visitor.t.format(&key, &[("organization", &organization)]);
+            if text == key { visitor.t.format("mfa.ended.policy", &[("organization", &organization)]) } else { text }
+        }
+        _ => visitor.t.get(default_key).to_owned(),
+    }
+}
+
+async fn setup_view(state: &WebState, visitor: &Visitor, flow: &mut SignInFlow) -> Result<MfaSetupPage, Response> {
+    let factor = match authorize::enrollment(&state.app, flow).await {
+        Ok(factor) => factor,
+        Err(error) => {
+            tracing::debug!(%error, "no enrollment for this flow");
+            return Err(error_page(state, visitor, StatusCode::BAD_REQUEST, "flow_expired"));
+        }
+    };
+    let secret = factor.totp.secret.unwrap_or_default();
+    let grouped =
+        secret.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join(" ");
+    Ok(MfaSetupPage {
+        chrome: Chrome::new(state, visitor, "mfa.setup.title"),
+        subtitle: reason(state, visitor, flow, "mfa.setup.subtitle").await,
+        qr_code: factor.totp.qr_code.unwrap_or_default(),
+        secret_grouped: grouped,
+    })
+}
+
+pub async fn setup_page(State(state): State<WebState>, visitor: Visitor) -> Response {
+    let mut flow = match flow_of(&state, &visitor).await {
+        Ok(flow) => flow,
+        Err(response) => return response,
+    };
+    match setup_view(&state, &visitor, &mut flow).await {
+        Ok(page) => render(StatusCode::OK, &visitor, &page),
+        Err(response) => response,
+    }
+}
+
+pub async fn submit_setup(State(state): State<WebState>, visitor: Visitor, body: Bytes) -> Response {
+    let (mut flow, form) = match posted_flow(&state, &visitor, &body).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    match authorize::confirm_enrollment(&state.app, &mut flow, &form.text("code"), &visitor.origin).await {
+        Ok(codes) => {
+            let page = MfaRecoveryPage { chrome: Chrome::new(&state, &visitor, "mfa.recovery.title"), codes };
+            render(StatusCode::OK, &visitor, &page)
+        }
+        Err(error) => match setup_view(&state, &visitor, &mut flow).await {
+            Ok(page) => show_refusal(&visitor, &error, page),
+            Err(response) => response,
+        },
+    }
+}
+
+pub async fn continue_after_setup(State(state): State<WebState>, visitor: Visitor, body: Bytes) -> Response {
+    let (mut flow, _) = match posted_flow(&state, &visitor, &body).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    match authorize::continue_after_second_factor(&state.app, &mut flow, &visitor.origin).await {
+        Ok(next) => go(&visitor, next),
+        Err(error) => {
+            let page = verify_view(&state, &visitor, &flow).await;
+            show_refusal(&visitor, &error, page)
+        }
+    }
+}
+
+async fn verify_view(state: &WebState, visitor: &Visitor, flow: &SignInFlow) -> MfaVerifyPage {
+    MfaVerifyPage {
+        chrome: Chrome::new(state, visitor, "mfa.verify.title"),
+        subtitle: reason(state, visitor, flow, "mfa.verify.subtitle").await,
+    }
+}
+
+pub async fn verify_page(State(state): State<WebState>, visitor: Visitor) -> Response {
+    let flow = match flow_of(&state, &visitor).await {
+        Ok(flow) => flow,
+        Err(response) => return response,
+    };
+    if flow.user_id.is_none() {
+        return error_page(&state, &visitor, StatusCode::BAD_REQUEST, "flow_expired");
+    }
+    let page = verify_view(&state, &visitor, &flow).await;
+    render(StatusCode::OK, &visitor, &page)
+}
+
+pub async fn submit_verify(State(state): State<WebState>, visitor: Visitor, body: Bytes) -> Response {
+    let (mut flow, form) = match posted_flow(&state, &visitor, &body).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    match authorize::verify_second_factor(&state.app, &mut flow, &form.text("code"), &visitor.origin).await {
+        Ok(next) => go(&visitor, next),
+        Err(error) => {
+            let page = verify_view(&state, &visitor, &flow).await;
+            show_refusal(&visitor, &error, page)
+        }
+    }
+}
