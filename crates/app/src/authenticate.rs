@@ -318,6 +318,7 @@ async fn complete(
     mfa_verified_at: Option<Timestamp>,
     preferred: Option<OrganizationId>,
 ) -> Result<Issued> {
+    crate::policies::auto_join(app, &user).await?;
     let resolution = resolve(app, &user, preferred.as_ref()).await?;
     if let Resolution::VerifyEmail { email_verification_id } = resolution {
         let token = new_pending(

@@ -421,6 +421,7 @@ async fn proceed(app: &App, flow: &mut SignInFlow, user: User, method: AuthMetho
         crate::invitations::accept_for(app, &invitation_id, &user).await?;
         flow.invitation_id = None;
     }
+    crate::policies::auto_join(app, &user).await?;
     // A user who set up a second factor is asked for it whatever the organization requires.
     if flow.mfa_verified_at.is_none() && crate::mfa::has_second_factor(app, &user.id).await? {
         flow.pending_organization_id = None;

@@ -96,6 +96,10 @@ pub enum AuthError {
     /// The invitation cannot be used: unknown, expired, revoked, accepted, or for another email.
     #[error("{0}")]
     InvitationInvalid(String),
+    /// A second-factor code or challenge was refused: a wrong code, an expired, spent or
+    /// over-tried challenge, or another user's challenge.
+    #[error("{message}")]
+    SecondFactor { code: &'static str, message: String },
     /// A second factor is required and the user has none: enroll one, then verify with it.
     #[error("The user must enroll a second factor to finish their authentication.")]
     MfaEnrollment { pending_authentication_token: String, user: Box<portico_domain::user::User> },

@@ -107,6 +107,9 @@ pub async fn send(app: &App, input: SendInvitation) -> Result<Invitation> {
     if let (Some(slug), Some((org, _))) = (&input.role_slug, &organization) {
         crate::memberships::check_role_exists(reader.conn(), org, slug).await?;
     }
+    if let Some((org, _)) = &organization {
+        crate::policies::check_joining(reader.conn(), org, email.as_str(), "email").await?;
+    }
     if let (Some((org, _)), Some(user)) =
         (&organization, portico_store::users::get_by_email(reader.conn(), &email).await?)
     {

@@ -83,6 +83,15 @@ pub(crate) async fn check_role_exists(conn: Conn<'_>, organization: &Organizatio
     resolve_roles(conn, organization, &[slug.to_owned()], "role_slug").await.map(|_| ())
 }
 
+/// Whether `slug` names a role members of the organization can have (its own or the environment's).
+pub(crate) async fn role_exists(conn: Conn<'_>, organization: &OrganizationId, slug: &str) -> Result<bool> {
+    match check_role_exists(conn, organization, slug).await {
+        Ok(()) => Ok(true),
+        Err(Error::Invalid(_) | Error::NotFound { .. }) => Ok(false),
+        Err(other) => Err(other),
+    }
+}
+
 /// Loads the membership with its user, for responses.
 async fn with_user(mut conn: Conn<'_>, membership: Membership) -> Result<MembershipWithUser> {
     let user = portico_store::users::get(conn.reborrow(), &membership.user_id)
@@ -128,6 +137,9 @@ pub async fn create(app: &App, input: CreateMembership) -> Result<MembershipWith
         .ok_or_else(|| Error::not_found("User", &user_text))?;
     let roles = resolve_roles(reader.conn(), &org_id, &slugs, role_field).await?;
     let existing = portico_store::memberships::find_state(reader.conn(), &user_id, &org_id).await?;
+    if existing.as_ref().is_none_or(|m| m.status != MembershipStatus::Active) {
+        crate::policies::check_joining(reader.conn(), &org_id, user.email.as_str(), "user_id").await?;
+    }
     drop(reader);
 
     let now = app.now();

@@ -4,7 +4,7 @@
 //! A factor counts for sign-in once a code from it was accepted; until then it is an enrollment
 //! in progress. Each 30-second step's code is accepted once per factor.
 
-use crate::error::{Error, Result};
+use crate::error::{AuthError, Error, Result};
 use crate::sessions::Origin;
 use crate::users::parse_user_id;
 use crate::{App, codes, events};
@@ -37,12 +37,12 @@ pub struct EnrollRequest {
     pub totp_secret: Option<String>,
 }
 
+fn refused(code: &'static str, message: &str) -> Error {
+    Error::Auth(AuthError::SecondFactor { code, message: message.to_owned() })
+}
+
 fn invalid_code() -> Error {
-    Error::BadRequest {
-        code: "invalid_one_time_code",
-        message: "The code is not valid for this factor.".into(),
-        errors: Vec::new(),
-    }
+    refused("invalid_one_time_code", "The code is not valid for this factor.")
 }
 
 fn factor_view(row: &FactorRow) -> AuthFactor {
@@ -248,19 +248,17 @@ async fn answer(app: &App, challenge_id: &str, code: &str, origin: &Origin) -> R
         .await?
         .ok_or_else(|| Error::not_found("Authentication challenge", challenge_id))?;
     drop(reader);
-    let refuse =
-        |code: &'static str, message: &str| Error::BadRequest { code, message: message.into(), errors: vec![] };
     if challenge.verified_at.is_some() {
-        return Err(refuse(
+        return Err(refused(
             "authentication_challenge_previously_verified",
             "The challenge was already verified; start a new one.",
         ));
     }
     if challenge.expires_at <= now.unix_ms() {
-        return Err(refuse("authentication_challenge_expired", "The challenge has expired; start a new one."));
+        return Err(refused("authentication_challenge_expired", "The challenge has expired; start a new one."));
     }
     if challenge.attempts >= CHALLENGE_ATTEMPTS {
-        return Err(refuse(
+        return Err(refused(
             "one_time_code_too_many_attempts",
             "Too many wrong codes for this challenge; start a new one.",
         ));
@@ -270,7 +268,7 @@ async fn answer(app: &App, challenge_id: &str, code: &str, origin: &Origin) -> R
     let mut tx = app.db.begin().await?;
     if valid {
         if !portico_store::auth_factors::pass_challenge(tx.conn(), &challenge.id, now).await? {
-            return Err(refuse(
+            return Err(refused(
                 "authentication_challenge_previously_verified",
                 "The challenge was already verified; start a new one.",
             ));
@@ -333,11 +331,7 @@ pub(crate) async fn verify_for_user(
     };
     drop(reader);
     if owner.is_none_or(|f| f.user_id != user.as_str()) {
-        return Err(Error::BadRequest {
-            code: "authentication_challenge_not_found",
-            message: "The challenge is not one of this user's.".into(),
-            errors: vec![],
-        });
+        return Err(refused("authentication_challenge_not_found", "The challenge is not one of this user's."));
     }
     let (valid, _, _) = answer(app, challenge_id, code, origin).await?;
     if valid { Ok(()) } else { Err(invalid_code()) }
@@ -359,7 +353,7 @@ pub(crate) async fn verify_user_code(app: &App, user: &UserId, code: &str, origi
                 break;
             }
         }
-    } else {
+    } else if !factors.is_empty() {
         let digest = portico_crypto::secret::sha256_hex(&normalize_recovery_code(&compact));
         let mut tx = app.db.begin().await?;
         valid = portico_store::auth_factors::use_recovery_code(tx.conn(), user, &digest, app.now()).await?;
@@ -403,8 +397,16 @@ async fn new_recovery_codes(app: &App, user: &UserId) -> Result<Vec<String>> {
     let mut stored = Vec::with_capacity(RECOVERY_CODE_COUNT);
     for _ in 0..RECOVERY_CODE_COUNT {
         let bytes = portico_crypto::secret::random_bytes::<8>().map_err(|e| Error::Internal(e.to_string()))?;
-        // 12 base32 characters (60 bits), shown in groups of four.
-        let text = portico_crypto::totp::base32_encode(&bytes)[..12].to_ascii_lowercase();
+        // 12 characters of 5 bits (60 bits) from Crockford's alphabet, which leaves out the
+        // letters people misread (i, l, o, u), shown in groups of four.
+        let mut bits = u64::from_be_bytes(bytes);
+        let text: String = (0..12)
+            .map(|_| {
+                let c = char::from(RECOVERY_ALPHABET[(bits & 31) as usize]);
+                bits >>= 5;
+                c
+            })
+            .collect();
         let code = format!("{}-{}-{}", &text[..4], &text[4..8], &text[8..]);
         stored.push((
             app.ids.next_ulid(now).to_string(),
@@ -418,9 +420,19 @@ async fn new_recovery_codes(app: &App, user: &UserId) -> Result<Vec<String>> {
     Ok(shown)
 }
 
-/// Recovery codes are compared without dashes, spaces or case.
+const RECOVERY_ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+
+/// Recovery codes are compared without dashes, spaces or case, reading the letters Crockford's
+/// alphabet leaves out as the digits they look like.
 fn normalize_recovery_code(code: &str) -> String {
-    code.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
+    code.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| match c.to_ascii_lowercase() {
+            'o' => '0',
+            'i' | 'l' => '1',
+            other => other,
+        })
+        .collect()
 }
 
 /// Whether the user has a factor that counts for sign-in.

@@ -107,10 +107,18 @@ async fn proposed(app: &App, organization: &OrganizationId, input: PolicyInput) 
     let mut reader = app.db.read().await?;
     let previous = policy_of(reader.conn(), organization).await?;
     let members = portico_store::organization_policies::active_members(reader.conn(), organization).await?;
+    let auto_join_role_exists = match &input.auto_join {
+        Some(auto_join) => crate::memberships::role_exists(reader.conn(), organization, &auto_join.role_slug).await?,
+        None => true,
+    };
     drop(reader);
-    let policy = input.into_policy(app.now(), ceilings(app), previous.as_ref(), |user| {
-        members.iter().any(|m| m.user_id == user.as_str())
-    })?;
+    let policy = input.into_policy(
+        app.now(),
+        ceilings(app),
+        previous.as_ref(),
+        |user| members.iter().any(|m| m.user_id == user.as_str()),
+        |_| auto_join_role_exists,
+    )?;
     Ok((previous, policy))
 }
 
@@ -425,6 +433,69 @@ pub(crate) async fn check_in(
         decision = evaluate(environment, policy.as_ref(), &facts);
     }
     Ok(decision)
+}
+
+/// Joins a user whose email is verified to the organization that verified their email's domain,
+/// when its policy turns auto-join on. A membership that exists in any state (a deactivated one
+/// included: an admin ended it) is left as it is.
+pub(crate) async fn auto_join(app: &App, user: &portico_domain::user::User) -> Result<()> {
+    if !user.email_verified {
+        return Ok(());
+    }
+    let Some((_, domain)) = user.email.as_str().rsplit_once('@') else { return Ok(()) };
+    let mut reader = app.db.read().await?;
+    let Some(found) =
+        portico_store::organization_domains::find_by_domain(reader.conn(), &domain.to_ascii_lowercase()).await?
+    else {
+        return Ok(());
+    };
+    if found.state != portico_domain::organization_domain::DomainState::Verified {
+        return Ok(());
+    }
+    let organization = found.organization_id;
+    let role = policy_of(reader.conn(), &organization).await?.and_then(|p| p.auto_join_role);
+    let Some(role) = role else { return Ok(()) };
+    if portico_store::memberships::find_state(reader.conn(), &user.id, &organization).await?.is_some() {
+        return Ok(());
+    }
+    drop(reader);
+    let input = crate::input::CreateMembership {
+        organization_id: Some(organization.to_string()),
+        user_id: Some(user.id.to_string()),
+        role_slug: Some(role),
+        role_slugs: None,
+    };
+    match crate::memberships::create(app, input).await {
+        // A concurrent sign-in joined first.
+        Ok(_) | Err(Error::Conflict { .. }) => Ok(()),
+        // The role was deleted or the domain is no longer allowed since the policy was saved:
+        // the sign-in goes on without joining.
+        Err(Error::Invalid(invalid)) => {
+            tracing::warn!(%organization, %invalid, "auto-join skipped");
+            Ok(())
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// Refuses someone joining an organization (membership, invitation) whose email address is
+/// not at one of the domains its policy allows; `field` names the request field to blame.
+pub(crate) async fn check_joining(
+    conn: Conn<'_>,
+    organization: &OrganizationId,
+    email: &str,
+    field: &str,
+) -> Result<()> {
+    let Some(policy) = policy_of(conn, organization).await? else { return Ok(()) };
+    if policy.allows_email(email) {
+        return Ok(());
+    }
+    let allowed = policy.allowed_email_domains.iter().flatten().cloned().collect::<Vec<_>>().join(", ");
+    Err(Error::invalid(
+        field,
+        "email_domain_not_allowed",
+        format!("The organization only accepts members with an email address at {allowed}."),
+    ))
 }
 
 /// The refusal a policy decision makes at a sign-in, when it is one (step-ups are the caller's).

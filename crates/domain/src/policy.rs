@@ -161,6 +161,9 @@ pub struct Policy {
     /// An account the IP allowlist does not apply to, so that an admin who locked everyone out
     /// with a wrong list can still sign in and fix it.
     pub break_glass_user_id: Option<UserId>,
+    /// Users whose verified email is at one of the organization's verified domains join it at
+    /// sign-in with this role.
+    pub auto_join_role: Option<String>,
 }
 
 /// How a policy is kept in storage: plain values, read back with [`Policy::from_stored`].
@@ -175,6 +178,8 @@ struct StoredPolicy {
     reauthentication_interval_ms: Option<i64>,
     ip_allowlist: Option<Vec<IpNetwork>>,
     break_glass_user_id: Option<String>,
+    #[serde(default)]
+    auto_join_role: Option<String>,
 }
 
 impl Policy {
@@ -189,6 +194,7 @@ impl Policy {
             reauthentication_interval_ms: self.reauthentication_interval_ms,
             ip_allowlist: self.ip_allowlist.clone(),
             break_glass_user_id: self.break_glass_user_id.as_ref().map(ToString::to_string),
+            auto_join_role: self.auto_join_role.clone(),
         };
         serde_json::to_string(&stored).unwrap_or_default()
     }
@@ -206,6 +212,7 @@ impl Policy {
             reauthentication_interval_ms: stored.reauthentication_interval_ms,
             ip_allowlist: stored.ip_allowlist,
             break_glass_user_id: stored.break_glass_user_id.map(UserId::from_trusted),
+            auto_join_role: stored.auto_join_role,
         })
     }
 }
@@ -417,6 +424,15 @@ pub struct PolicyInput {
     pub ip_allowlist: Option<Vec<String>>,
     #[serde(default)]
     pub break_glass_user_id: Option<String>,
+    #[serde(default)]
+    pub auto_join: Option<AutoJoinInput>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoJoinInput {
+    /// The role members who join this way get.
+    pub role_slug: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -455,13 +471,15 @@ const MAX_LIST: usize = 100;
 impl PolicyInput {
     /// Checks the input and builds the policy it asks for, naming every field that is wrong.
     /// `previous` keeps the grace period's end when an admin saves the same MFA rule again;
-    /// `break_glass_is_member` says whether an id names an active member of the organization.
+    /// `break_glass_is_member` says whether an id names an active member of the organization,
+    /// `role_exists` whether a slug names a role the organization's members can have.
     pub fn into_policy(
         self,
         now: Timestamp,
         ceilings: Ceilings,
         previous: Option<&Policy>,
         break_glass_is_member: impl Fn(&UserId) -> bool,
+        role_exists: impl Fn(&str) -> bool,
     ) -> Result<Policy, Invalid> {
         let mut invalid = Checker::new();
         let mut policy = Policy::default();
@@ -609,6 +627,17 @@ impl PolicyInput {
                 ),
             }
         }
+        if let Some(auto_join) = self.auto_join {
+            if role_exists(&auto_join.role_slug) {
+                policy.auto_join_role = Some(auto_join.role_slug);
+            } else {
+                invalid.fail(
+                    "auto_join.role_slug",
+                    "role_not_found",
+                    format!("'{}' is not a role of the organization.", auto_join.role_slug),
+                );
+            }
+        }
         invalid.finish()?;
         Ok(policy)
     }
@@ -623,6 +652,13 @@ pub struct PolicyView {
     pub session: SessionView,
     pub ip_allowlist: Option<Vec<String>>,
     pub break_glass_user_id: Option<String>,
+    /// `{role_slug}` when users at the organization's verified domains join at sign-in.
+    pub auto_join: Option<AutoJoinView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AutoJoinView {
+    pub role_slug: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -655,6 +691,7 @@ impl Policy {
             },
             ip_allowlist: self.ip_allowlist.as_ref().map(|list| list.iter().map(ToString::to_string).collect()),
             break_glass_user_id: self.break_glass_user_id.as_ref().map(ToString::to_string),
+            auto_join: self.auto_join_role.clone().map(|role_slug| AutoJoinView { role_slug }),
         }
     }
 }
@@ -778,10 +815,11 @@ mod tests {
             "allowed_email_domains": ["acme.com", "not a domain"],
             "session": {"max_lifetime_seconds": 99_999_999, "idle_timeout_seconds": 10},
             "ip_allowlist": ["10.0.0.0/8", "10.0.0.1/8"],
-            "break_glass_user_id": "user_nobody"
+            "break_glass_user_id": "user_nobody",
+            "auto_join": {"role_slug": "ghost"}
         }))
         .unwrap();
-        let error = input.into_policy(Timestamp::from_unix_ms(0), ceilings(), None, |_| false).unwrap_err();
+        let error = input.into_policy(Timestamp::from_unix_ms(0), ceilings(), None, |_| false, |_| false).unwrap_err();
         let fields: Vec<_> = error.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
@@ -792,7 +830,8 @@ mod tests {
                 "session.max_lifetime_seconds",
                 "session.idle_timeout_seconds",
                 "ip_allowlist[1]",
-                "break_glass_user_id"
+                "break_glass_user_id",
+                "auto_join.role_slug"
             ]
         );
         assert!(serde_json::from_value::<PolicyInput>(serde_json::json!({"mfa_required": true})).is_err());
@@ -804,9 +843,10 @@ mod tests {
             mfa: Some(MfaInput { required: true, grace_period_days: Some(7) }),
             ..PolicyInput::default()
         };
-        let first = input().into_policy(Timestamp::from_unix_ms(0), ceilings(), None, |_| true).unwrap();
-        let again =
-            input().into_policy(Timestamp::from_unix_ms(3 * 24 * HOUR), ceilings(), Some(&first), |_| true).unwrap();
+        let first = input().into_policy(Timestamp::from_unix_ms(0), ceilings(), None, |_| true, |_| true).unwrap();
+        let again = input()
+            .into_policy(Timestamp::from_unix_ms(3 * 24 * HOUR), ceilings(), Some(&first), |_| true, |_| true)
+            .unwrap();
         assert_eq!(again.mfa_enforced_from, first.mfa_enforced_from);
         assert_eq!(again.view().mfa.enforced_from, Some(Timestamp::from_unix_ms(7 * 24 * HOUR)));
         assert!(first.allows_email("a@anything.org"));
@@ -834,6 +874,7 @@ mod tests {
                 reauthentication_interval_ms: reauth.map(|h| h * HOUR),
                 ip_allowlist: nets.map(|v| v.into_iter().map(|i| net(&format!("10.{i}.0.0/16"))).collect()),
                 break_glass_user_id: glass.then(|| user(2)),
+                auto_join_role: None,
             })
     }
 

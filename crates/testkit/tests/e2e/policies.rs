@@ -444,3 +444,65 @@ async fn policy_input_is_checked_and_never_loosens_the_environment() {
     );
     assert_eq!(t.get("/organizations/org_01HZZZZZZZZZZZZZZZZZZZZZZZ/policy").await.status, 404);
 }
+
+#[tokio::test]
+async fn only_addresses_at_allowed_domains_can_join() {
+    let (t, _) = spawn().await;
+    let org = t.organization("Acme").await;
+    put_policy(&t, &org, json!({"allowed_email_domains": ["acme.com", "Acme.co.uk"]})).await;
+    assert_eq!(
+        t.get(&format!("/organizations/{org}/policy")).await.body["allowed_email_domains"],
+        json!(["acme.co.uk", "acme.com"])
+    );
+    let outsider = verified_user(&t, "jo@gmail.com").await;
+    let refused =
+        t.post("/user_management/organization_memberships", json!({"user_id": outsider, "organization_id": org})).await;
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert_eq!(refused.body["errors"][0]["code"], "email_domain_not_allowed");
+    let invite =
+        t.post("/user_management/invitations", json!({"email": "kim@gmail.com", "organization_id": org})).await;
+    assert_eq!((invite.status, invite.body["errors"][0]["field"].clone()), (422, json!("email")), "{}", invite.text);
+    let insider = verified_user(&t, "lee@acme.com").await;
+    member(&t, &insider, &org).await;
+    let invited =
+        t.post("/user_management/invitations", json!({"email": "max@ACME.co.uk", "organization_id": org})).await;
+    assert_eq!(invited.status, 201, "{}", invited.text);
+}
+
+#[tokio::test]
+async fn users_at_a_verified_domain_join_at_sign_in_when_auto_join_is_on() {
+    let (t, _) = spawn().await;
+    let created = t
+        .post("/organizations", json!({"name": "Acme", "domain_data": [{"domain": "acme.com", "state": "verified"}]}))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let org = created.str("id");
+    let unknown_role =
+        t.put(&format!("/organizations/{org}/policy"), json!({"auto_join": {"role_slug": "ghost"}})).await;
+    assert_eq!(unknown_role.body["errors"][0]["field"], "auto_join.role_slug", "{}", unknown_role.text);
+    let saved = put_policy(&t, &org, json!({"auto_join": {"role_slug": "member"}})).await;
+    assert_eq!(saved.body["auto_join"], json!({"role_slug": "member"}));
+
+    let user = verified_user(&t, "nia@acme.com").await;
+    let signed_in = authenticate(&t, password(&t, "nia@acme.com")).await;
+    assert_eq!(signed_in.status, 200, "{}", signed_in.text);
+    assert_eq!(signed_in.body["organization_id"], org.as_str(), "joined and scoped to Acme");
+    let memberships = t.get(&format!("/user_management/organization_memberships?user_id={user}")).await;
+    assert_eq!(memberships.body["data"][0]["role"]["slug"], "member");
+
+    // An admin's deactivation sticks; other domains and unverified addresses do not join.
+    let id = memberships.body["data"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        t.put(&format!("/user_management/organization_memberships/{id}/deactivate"), json!({})).await.status,
+        200
+    );
+    let again = authenticate(&t, password(&t, "nia@acme.com")).await;
+    assert!(again.body.get("organization_id").is_none(), "{}", again.text);
+    verified_user(&t, "oz@elsewhere.com").await;
+    assert!(authenticate(&t, password(&t, "oz@elsewhere.com")).await.body.get("organization_id").is_none());
+    let unverified = t.post("/user_management/users", json!({"email": "pat@acme.com", "password": PASSWORD})).await;
+    assert_eq!(unverified.status, 201);
+    assert_eq!(authenticate(&t, password(&t, "pat@acme.com")).await.body["code"], "email_verification_required");
+    let listed = t.get(&format!("/user_management/organization_memberships?user_id={}", unverified.str("id"))).await;
+    assert_eq!(listed.body["data"], json!([]), "an unproven address joins nothing");
+}

@@ -80,6 +80,9 @@ impl From<Error> for ApiError {
             Error::Auth(portico_app::AuthError::InvitationInvalid(message)) => {
                 ApiError::new(StatusCode::BAD_REQUEST, "invitation_invalid", message)
             }
+            Error::Auth(portico_app::AuthError::SecondFactor { code, message }) => {
+                ApiError::new(StatusCode::BAD_REQUEST, code, message)
+            }
             Error::Auth(portico_app::AuthError::InvalidGrant(message)) => {
                 ApiError::new(StatusCode::BAD_REQUEST, "invalid_grant", message)
             }

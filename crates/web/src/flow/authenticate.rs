@@ -113,5 +113,6 @@ fn error_label(error: &AuthError) -> &'static str {
         AuthError::MfaChallenge { .. } => "mfa_challenge",
         AuthError::PolicyRefused { code, .. } => code,
         AuthError::RefreshRefused { error, .. } => error,
+        AuthError::SecondFactor { code, .. } => code,
     }
 }

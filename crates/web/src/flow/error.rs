@@ -93,6 +93,7 @@ impl IntoResponse for FlowError {
                 (StatusCode::FORBIDDEN, Json(body)).into_response()
             }
             AuthError::RefreshRefused { error, .. } => oauth(StatusCode::BAD_REQUEST, error, message),
+            AuthError::SecondFactor { code, .. } => coded(StatusCode::BAD_REQUEST, code, message),
             AuthError::OrganizationSelectionRequired { pending_authentication_token, user, organizations } => (
                 StatusCode::FORBIDDEN,
                 Json(json!({

@@ -44,11 +44,30 @@ async fn setup_view(state: &WebState, visitor: &Visitor, flow: &mut SignInFlow) 
     })
 }
 
+/// Set-up already finished in this flow (the recovery-codes page reloaded or went back):
+/// carry on rather than start another enrollment.
+fn already_set_up(flow: &SignInFlow) -> bool {
+    flow.mfa_verified_at.is_some() && flow.enrolling_factor_id.is_none()
+}
+
+async fn carry_on(state: &WebState, visitor: &Visitor, flow: &mut SignInFlow) -> Response {
+    match authorize::continue_after_second_factor(&state.app, flow, &visitor.origin).await {
+        Ok(next) => go(visitor, next),
+        Err(error) => {
+            let page = verify_view(state, visitor, flow).await;
+            show_refusal(visitor, &error, page)
+        }
+    }
+}
+
 pub async fn setup_page(State(state): State<WebState>, visitor: Visitor) -> Response {
     let mut flow = match flow_of(&state, &visitor).await {
         Ok(flow) => flow,
         Err(response) => return response,
     };
+    if already_set_up(&flow) {
+        return carry_on(&state, &visitor, &mut flow).await;
+    }
     match setup_view(&state, &visitor, &mut flow).await {
         Ok(page) => render(StatusCode::OK, &visitor, &page),
         Err(response) => response,
@@ -60,6 +79,9 @@ pub async fn submit_setup(State(state): State<WebState>, visitor: Visitor, body:
         Ok(found) => found,
         Err(response) => return response,
     };
+    if already_set_up(&flow) {
+        return carry_on(&state, &visitor, &mut flow).await;
+    }
     match authorize::confirm_enrollment(&state.app, &mut flow, &form.text("code"), &visitor.origin).await {
         Ok(codes) => {
             let page = MfaRecoveryPage { chrome: Chrome::new(&state, &visitor, "mfa.recovery.title"), codes };
@@ -77,13 +99,7 @@ pub async fn continue_after_setup(State(state): State<WebState>, visitor: Visito
         Ok(found) => found,
         Err(response) => return response,
     };
-    match authorize::continue_after_second_factor(&state.app, &mut flow, &visitor.origin).await {
-        Ok(next) => go(&visitor, next),
-        Err(error) => {
-            let page = verify_view(&state, &visitor, &flow).await;
-            show_refusal(&visitor, &error, page)
-        }
-    }
+    carry_on(&state, &visitor, &mut flow).await
 }
 
 async fn verify_view(state: &WebState, visitor: &Visitor, flow: &SignInFlow) -> MfaVerifyPage {

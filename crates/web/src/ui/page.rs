@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use portico_app::i18n::Catalog;
 
 /// What every page shows around its content.
+#[derive(Clone)]
 pub struct Chrome {
     pub t: &'static Catalog,
     pub lang: &'static str,
@@ -241,6 +242,7 @@ pub fn explain(t: &Catalog, error: &portico_app::Error) -> Explained {
             simple(StatusCode::BAD_REQUEST, code)
         }
         Error::Auth(AuthError::PolicyRefused { code, .. }) => simple(StatusCode::FORBIDDEN, code),
+        Error::Auth(AuthError::SecondFactor { code, .. }) => simple(StatusCode::BAD_REQUEST, code),
         Error::RateLimited { retry_after_seconds, .. } => Explained {
             status: StatusCode::TOO_MANY_REQUESTS,
             messages: vec![t.get("errors.rate_limited").to_owned()],
@@ -289,6 +291,15 @@ form_pages!(
 /// Shows a form page again with `error` explained in the person's language.
 pub fn show_refusal(visitor: &Visitor, error: &portico_app::Error, mut page: impl FormPage) -> Response {
     let explained = explain(visitor.t, error);
+    // Nothing typed on the form was wrong: say what stops the sign-in on a page of its own,
+    // rather than mark the form's fields.
+    if let portico_app::Error::Auth(portico_app::AuthError::PolicyRefused { code, .. }) = error {
+        let chrome = page.chrome_mut().clone().with_title(visitor.t.get("errors.policy_heading").to_owned());
+        let link = Some((visitor.t.get("common.use_another_email").to_owned(), "/sign-in?change=1".to_owned()));
+        let message =
+            MessagePage { chrome, paragraphs: explained.messages.clone(), error_code: Some((*code).to_owned()), link };
+        return render(explained.status, visitor, &message);
+    }
     page.chrome_mut().errors = explained.messages.clone();
     refused(visitor, &explained, &page)
 }
