@@ -1,10 +1,12 @@
 //! `portico-bench`: measures Portico's grants over HTTP against a server it starts itself, next
 //! to the physical bounds measured in the same run on the same machine: RS256 signatures per
 //! second (every grant signs one access token) and Argon2id hashes per second (every password
-//! grant verifies one). `--suite sdk` measures `portico-sdk` instead (see `sdk.rs`).
+//! grant verifies one). `--suite sdk` measures `portico-sdk` instead (see `sdk.rs`), `--suite
+//! policies` the cost of organization policies (see `policies.rs`).
 //!
 //! Prints a markdown section; `--write` also puts it in BENCHMARKS.md.
 
+mod policies;
 mod sdk;
 
 use anyhow::{Context, Result, bail};
@@ -37,6 +39,10 @@ struct Cli {
     /// Write the section into BENCHMARKS.md.
     #[arg(long)]
     write: bool,
+    /// `--suite policies`: also measure this server binary (a build from before policies
+    /// existed), alternated with the current one.
+    #[arg(long)]
+    baseline_bin: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -45,6 +51,8 @@ enum Suite {
     SignIn,
     /// portico-sdk: token verification and the guard in the example app.
     Sdk,
+    /// Organization policies: the evaluation function, and refreshes with and without a policy.
+    Policies,
 }
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -318,6 +326,14 @@ fn verdict(ok: bool) -> &'static str {
 async fn main() -> Result<()> {
     let cli = Cli::parse();
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    if cli.suite == Suite::Policies {
+        let section = policies::run(&cli, cores).await?;
+        print!("{section}");
+        if cli.write {
+            write_section("policies", &section)?;
+        }
+        return Ok(());
+    }
     if cli.suite == Suite::Sdk {
         let section = sdk::run(&cli, cores).await?;
         print!("{section}");
