@@ -369,3 +369,8 @@ export async function fetchNoRedirect(target) {
   const text = await res.text();
   return { status: res.status, location: res.headers.get('location'), headers: res.headers, text };
 }
+
+// ---- TOTP (RFC 6238) ----------------------------------------------------------
+
+// The authenticator app the browser tests use too (compat/lib/totp.mjs).
+export { authenticator, stepAt, totpAt, wrongCode } from '../../lib/totp.mjs';
