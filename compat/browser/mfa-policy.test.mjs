@@ -229,9 +229,18 @@ test('MFA with a 7-day grace: dry run, reminder, sign-in without it; "enforce no
 
   const page = await newPage();
   try {
-    // ---- during the grace: signed in without a second step -----------------------
+    // ---- during the grace: offered the set-up, "Not now" signs in without it ------
     let flow = await toPassword(page, email);
-    const inGrace = await backInApp(page, () => clickSubmit(page, '#password'), flow);
+    await submitForm(page, '#password');
+    await expectHostedPage(page, { path: '/mfa/soon', heading: 'Two-step verification is coming' });
+    const deadline = saved.mfa.enforced_from.slice(0, 10);
+    assert.equal(
+      await textOf(page.locator('p.lead')),
+      `${org.name} will require two-step verification to sign in from ${deadline}.`,
+    );
+    assert.equal(await page.locator('#grace-set-up').getAttribute('href'), '/mfa/setup');
+    await screenshot(page, 'mfa-grace');
+    const inGrace = await backInApp(page, () => page.locator('#grace-later').click(), flow);
     assert.equal(inGrace.user.id, user.id);
     assert.equal(inGrace.claims.org_id, org.id, 'signed in to the organization');
     const graceSession = inGrace.claims.sid;

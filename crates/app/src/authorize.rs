@@ -77,6 +77,9 @@ pub enum Next {
     MfaChallenge,
     /// The organization requires a second factor and the user has none: set one up.
     MfaEnroll,
+    /// The organization will require a second factor when its grace period ends, and the user
+    /// has none yet: offered to set one up now.
+    MfaGrace,
     /// Back to the app: `redirect_uri?code=…&state=…`.
     Redirect(String),
 }
@@ -507,6 +510,19 @@ async fn finish(
     organization: Option<OrganizationId>,
     origin: &Origin,
 ) -> Result<Next> {
+    finish_offering(app, flow, user, organization, origin, true).await
+}
+
+/// [`finish`], saying whether to offer a set-up during an MFA grace period (not when the person
+/// just chose "Not now").
+async fn finish_offering(
+    app: &App,
+    flow: &mut SignInFlow,
+    user: &UserId,
+    organization: Option<OrganizationId>,
+    origin: &Origin,
+    offer_grace_setup: bool,
+) -> Result<Next> {
     let now = app.now();
     // The organization switcher continues a live session: it must meet the new organization's
     // policy with what it proved (a session that satisfied one organization's policy does not
@@ -533,7 +549,16 @@ async fn finish(
     };
     let decision = crate::policies::check(app, checkpoint, user, organization.as_ref(), &proof, origin).await?;
     match decision {
-        Decision::Allow => {}
+        Decision::Allow => {
+            if offer_grace_setup
+                && let Some(org) = &organization
+                && crate::policies::grace_deadline(app, org, user).await?.is_some()
+            {
+                flow.pending_organization_id = Some(org.to_string());
+                save(app, flow).await?;
+                return Ok(Next::MfaGrace);
+            }
+        }
         Decision::StepUp(step @ (StepUp::MfaChallenge | StepUp::MfaEnrollment)) => {
             flow.pending_organization_id = organization.map(|o| o.to_string());
             save(app, flow).await?;
@@ -647,6 +672,28 @@ pub async fn continue_after_second_factor(app: &App, flow: &mut SignInFlow, orig
             choose_or_finish(app, flow, &user, preferred, origin).await
         }
     }
+}
+
+/// The organization whose MFA grace the flow is in, and when the grace ends: what the "set it up
+/// now?" page says. `None` when the flow is not at that page.
+pub async fn grace_offer(app: &App, flow: &SignInFlow) -> Result<Option<(String, portico_domain::Timestamp)>> {
+    let (Some(user), Some(org)) = (flow.user(), flow.pending_organization_id.clone()) else { return Ok(None) };
+    let org = OrganizationId::from_trusted(org);
+    let Some(deadline) = crate::policies::grace_deadline(app, &org, &user).await? else { return Ok(None) };
+    let mut reader = app.db.read().await?;
+    let name = portico_store::organizations::name(reader.conn(), &org).await?.unwrap_or_default();
+    Ok(Some((name, deadline)))
+}
+
+/// "Not now" on the grace page: on into the organization without a second factor.
+pub async fn skip_grace_setup(app: &App, flow: &mut SignInFlow, origin: &Origin) -> Result<Next> {
+    let user = user_for_second_factor(app, flow).await?;
+    let organization = flow
+        .pending_organization_id
+        .take()
+        .map(OrganizationId::from_trusted)
+        .ok_or_else(|| Error::invalid("organization_id", "no_grace", "Sign in again."))?;
+    finish_offering(app, flow, &user.id, Some(organization), origin, false).await
 }
 
 /// Why the user's previous session ended, when an organization's policy ended it: the

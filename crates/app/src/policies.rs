@@ -478,6 +478,22 @@ pub(crate) async fn auto_join(app: &App, user: &portico_domain::user::User) -> R
     }
 }
 
+/// When the organization's MFA grace period ends, if it is running and the user has no second
+/// factor yet (the hosted pages offer a set-up then).
+pub(crate) async fn grace_deadline(
+    app: &App,
+    organization: &OrganizationId,
+    user: &UserId,
+) -> Result<Option<Timestamp>> {
+    let mut reader = app.db.read().await?;
+    let Some(deadline) = policy_of(reader.conn(), organization).await?.and_then(|p| p.mfa_grace_until(app.now()))
+    else {
+        return Ok(None);
+    };
+    let enrolled = portico_store::auth_factors::has_verified(reader.conn(), user).await?;
+    Ok((!enrolled).then_some(deadline))
+}
+
 /// Refuses someone joining an organization (membership, invitation) whose email address is
 /// not at one of the domains its policy allows; `field` names the request field to blame.
 pub(crate) async fn check_joining(

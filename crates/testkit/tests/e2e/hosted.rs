@@ -599,3 +599,130 @@ async fn a_form_from_a_replaced_flow_does_not_finish_the_newer_one() {
         "the newest tab carries on"
     );
 }
+
+/// The code an authenticator app shows for `secret` (base32), `steps_ahead` steps after `clock`.
+fn totp(secret: &str, clock: &ManualClock, steps_ahead: i64) -> String {
+    use portico_app::ports::Clock;
+    let bytes = portico_crypto::totp::base32_decode(secret).unwrap();
+    portico_crypto::totp::code_at_step(
+        &bytes,
+        portico_crypto::totp::step_at(clock.now().unix_ms() / 1000) + steps_ahead,
+    )
+}
+
+/// Signs in with a password in a new browser, up to the page after the password.
+async fn to_after_password(t: &TestApp, email: &str) -> (Browser, Page) {
+    let mut browser = t.browser();
+    start(t, &mut browser, "").await;
+    browser.get("/sign-in").await;
+    browser.post("/sign-in", &[("email", email)]).await;
+    let after = browser.post("/sign-in/password", &[("password", PASSWORD)]).await;
+    (browser, after)
+}
+
+#[tokio::test]
+async fn the_hosted_pages_set_up_the_second_factor_and_ask_for_it_next_time() {
+    let clock = Arc::new(ManualClock::new(Timestamp::from_unix_ms(1_800_000_000_000)));
+    let t = TestApp::spawn_with(Default::default(), clock.clone()).await;
+    let org = t.organization("Acme").await;
+    let user = verified_user(&t, "quin@example.com").await;
+    member(&t, &user, &org, "member").await;
+    let saved = t.put(&format!("/organizations/{org}/policy"), json!({"mfa": {"required": true}})).await;
+    assert_eq!(saved.status, 200, "{}", saved.text);
+
+    let (mut browser, after) = to_after_password(&t, "quin@example.com").await;
+    assert_eq!(after.location.as_deref(), Some("/mfa/setup"), "{}", after.html);
+    let setup = browser.get("/mfa/setup").await;
+    assert_eq!(setup.status, 200);
+    assert!(
+        setup.html.contains("<h1>Set up two-step verification</h1>") && setup.html.contains("data:image/png;base64,")
+    );
+    let key = |html: &str| {
+        html.split("id=\"totp-secret\" class=\"secret-key\">")
+            .nth(1)
+            .unwrap()
+            .split("</code>")
+            .next()
+            .unwrap()
+            .replace(' ', "")
+    };
+    let secret = key(&setup.html);
+    assert_eq!(key(&browser.get("/mfa/setup").await.html), secret, "a reload shows the same key");
+    let wrong = browser.post("/mfa/setup", &[("code", "000000")]).await;
+    assert_eq!(wrong.status, 400);
+    assert!(wrong.html.contains("role=\"alert\""));
+    assert_eq!(key(&wrong.html), secret);
+    let confirmed = browser.post("/mfa/setup", &[("code", &totp(&secret, &clock, 0))]).await;
+    assert_eq!(confirmed.status, 200, "{}", confirmed.html);
+    let recovery: Vec<String> = confirmed
+        .html
+        .split("<li><code>")
+        .skip(1)
+        .map(|rest| rest.split("</code>").next().unwrap().to_owned())
+        .collect();
+    assert_eq!(recovery.len(), 10, "{}", confirmed.html);
+    let code = code_from(&browser.post("/mfa/continue", &[]).await);
+    let session = exchange(&t, public_exchange(&t, &code, VERIFIER)).await;
+    assert_eq!(session.status, 200, "{}", session.text);
+    assert_eq!(claims(&t, &session.str("access_token")).await["org_id"], org.as_str());
+    let factors = t.get(&format!("/user_management/users/{user}/auth_factors")).await;
+    assert_eq!(factors.body["data"].as_array().unwrap().len(), 1);
+
+    // Next time: the code from the app, or a recovery code, once (typed in capitals, no dashes).
+    let (mut browser, after) = to_after_password(&t, "quin@example.com").await;
+    assert_eq!(after.location.as_deref(), Some("/mfa/verify"));
+    assert!(browser.get("/mfa/verify").await.html.contains("<h1>Two-step verification</h1>"));
+    let typed = recovery[0].replace('-', "").to_uppercase();
+    let code = code_from(&browser.post("/mfa/verify", &[("code", &typed)]).await);
+    assert_eq!(exchange(&t, public_exchange(&t, &code, VERIFIER)).await.status, 200);
+    let (mut browser, _) = to_after_password(&t, "quin@example.com").await;
+    let reused = browser.post("/mfa/verify", &[("code", &recovery[0])]).await;
+    assert_eq!(reused.status, 400, "a recovery code works once");
+    let by_app = browser.post("/mfa/verify", &[("code", &totp(&secret, &clock, 1))]).await;
+    code_from(&by_app);
+
+    // Without a flow the pages say so; a form from another site is refused.
+    assert_eq!(t.browser().get("/mfa/verify").await.status, 400);
+    let (mut browser, _) = to_after_password(&t, "quin@example.com").await;
+    let csrf = browser.cookies.get("portico_csrf").cloned().unwrap_or_default();
+    let forged = browser.post_raw("/mfa/verify", &[("csrf_token", &csrf), ("code", "123456")], "cross-site").await;
+    assert_eq!(forged.status, 403);
+}
+
+#[tokio::test]
+async fn during_a_grace_period_the_hosted_pages_offer_the_set_up() {
+    let clock = Arc::new(ManualClock::new(Timestamp::from_unix_ms(1_800_000_000_000)));
+    let t = TestApp::spawn_with(Default::default(), clock.clone()).await;
+    let org = t.organization("Acme").await;
+    let user = verified_user(&t, "rae@example.com").await;
+    member(&t, &user, &org, "member").await;
+    let policy = json!({"mfa": {"required": true, "grace_period_days": 7}});
+    assert_eq!(t.put(&format!("/organizations/{org}/policy"), policy).await.status, 200);
+
+    // "Not now" goes on without a second factor.
+    let (mut browser, after) = to_after_password(&t, "rae@example.com").await;
+    assert_eq!(after.location.as_deref(), Some("/mfa/soon"), "{}", after.html);
+    let soon = browser.get("/mfa/soon").await;
+    assert!(soon.html.contains("Acme will require two-step verification to sign in from 2027-01-22."), "{}", soon.html);
+    let code = code_from(&browser.post("/mfa/later", &[]).await);
+    assert_eq!(exchange(&t, public_exchange(&t, &code, VERIFIER)).await.status, 200);
+
+    // "Set it up now" sets it up and goes on; once set up, the offer is not made again.
+    let (mut browser, _) = to_after_password(&t, "rae@example.com").await;
+    let setup = browser.get("/mfa/setup").await;
+    let secret = setup
+        .html
+        .split("id=\"totp-secret\" class=\"secret-key\">")
+        .nth(1)
+        .unwrap()
+        .split("</code>")
+        .next()
+        .unwrap()
+        .replace(' ', "");
+    assert_eq!(browser.post("/mfa/setup", &[("code", &totp(&secret, &clock, 0))]).await.status, 200);
+    let code = code_from(&browser.post("/mfa/continue", &[]).await);
+    assert_eq!(exchange(&t, public_exchange(&t, &code, VERIFIER)).await.status, 200);
+    let (_, after) = to_after_password(&t, "rae@example.com").await;
+    assert_eq!(after.location.as_deref(), Some("/mfa/verify"));
+    assert_eq!(t.browser().get("/mfa/soon").await.status, 400, "no flow, no offer");
+}

@@ -2,7 +2,9 @@
 //! codes shown once), and verifying with it (or with a recovery code).
 
 use super::Visitor;
-use super::page::{Chrome, MfaRecoveryPage, MfaSetupPage, MfaVerifyPage, error_page, render, show_refusal};
+use super::page::{
+    Chrome, MfaGracePage, MfaRecoveryPage, MfaSetupPage, MfaVerifyPage, error_page, render, show_refusal,
+};
 use super::sign_in::{flow_of, go, posted_flow};
 use crate::WebState;
 use axum::body::Bytes;
@@ -127,6 +129,45 @@ pub async fn submit_verify(State(state): State<WebState>, visitor: Visitor, body
         Err(response) => return response,
     };
     match authorize::verify_second_factor(&state.app, &mut flow, &form.text("code"), &visitor.origin).await {
+        Ok(next) => go(&visitor, next),
+        Err(error) => {
+            let page = verify_view(&state, &visitor, &flow).await;
+            show_refusal(&visitor, &error, page)
+        }
+    }
+}
+
+/// During an organization's MFA grace period: set it up now, or not now.
+pub async fn grace_page(State(state): State<WebState>, visitor: Visitor) -> Response {
+    let flow = match flow_of(&state, &visitor).await {
+        Ok(flow) => flow,
+        Err(response) => return response,
+    };
+    match authorize::grace_offer(&state.app, &flow).await {
+        Ok(Some((organization, deadline))) => {
+            let date = deadline.to_string();
+            let day = date.get(..10).unwrap_or(&date);
+            let page = MfaGracePage {
+                chrome: Chrome::new(&state, &visitor, "mfa.grace.title"),
+                subtitle: visitor.t.format("mfa.grace.subtitle", &[("organization", &organization), ("date", day)]),
+            };
+            render(StatusCode::OK, &visitor, &page)
+        }
+        Ok(None) => error_page(&state, &visitor, StatusCode::BAD_REQUEST, "flow_expired"),
+        Err(error) => {
+            tracing::error!(%error, "loading the grace offer failed");
+            error_page(&state, &visitor, StatusCode::INTERNAL_SERVER_ERROR, "internal")
+        }
+    }
+}
+
+/// "Not now": on into the organization.
+pub async fn later(State(state): State<WebState>, visitor: Visitor, body: Bytes) -> Response {
+    let (mut flow, _) = match posted_flow(&state, &visitor, &body).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    match authorize::skip_grace_setup(&state.app, &mut flow, &visitor.origin).await {
         Ok(next) => go(&visitor, next),
         Err(error) => {
             let page = verify_view(&state, &visitor, &flow).await;

@@ -42,6 +42,8 @@ pub fn routes() -> Router<WebState> {
         .route("/mfa/setup", get(mfa::setup_page).post(mfa::submit_setup))
         .route("/mfa/continue", post(mfa::continue_after_setup))
         .route("/mfa/verify", get(mfa::verify_page).post(mfa::submit_verify))
+        .route("/mfa/soon", get(mfa::grace_page))
+        .route("/mfa/later", post(mfa::later))
         .route("/invitation", get(sign_in::invitation))
         .route("/forgot-password", get(recovery::forgot_page).post(recovery::submit_forgot))
         .route("/reset-password", get(recovery::reset_page).post(recovery::submit_reset))

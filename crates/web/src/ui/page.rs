@@ -159,6 +159,13 @@ pub struct MfaVerifyPage {
     pub subtitle: String,
 }
 
+#[derive(Template)]
+#[template(path = "mfa_grace.html")]
+pub struct MfaGracePage {
+    pub chrome: Chrome,
+    pub subtitle: String,
+}
+
 /// A page that only says something: signed out, email sent, an error.
 #[derive(Template)]
 #[template(path = "message.html")]

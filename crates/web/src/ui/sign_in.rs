@@ -64,6 +64,7 @@ pub(super) fn go(visitor: &Visitor, next: Next) -> Response {
         Next::ChooseOrganization => see_other(visitor, "/choose-organization"),
         Next::MfaChallenge => see_other(visitor, "/mfa/verify"),
         Next::MfaEnroll => see_other(visitor, "/mfa/setup"),
+        Next::MfaGrace => see_other(visitor, "/mfa/soon"),
         Next::Redirect(url) => see_other(visitor, &url),
     }
 }
