@@ -411,26 +411,44 @@ pub(crate) async fn mfa_step(
     }
 }
 
-/// The `mfa-totp` grant: a code from the user's authenticator answering a challenge, which
-/// finishes a sign-in (or an organization switch) that stopped for a second factor.
-async fn mfa_totp(app: &App, token: &str, challenge: &str, code: &str, origin: Origin) -> Result<Issued> {
-    let now = app.now();
+/// The live pending authentication behind `token` for `step`, and its user, without using it up
+/// (a wrong code must leave it usable).
+async fn peek_pending(
+    app: &App,
+    token: &str,
+    step: &str,
+) -> Result<(portico_store::pending_authentications::PendingAuthentication, User)> {
     let digest = portico_crypto::secret::sha256_hex(token);
     let mut reader = app.db.read().await?;
-    let pending = portico_store::pending_authentications::peek(reader.conn(), &digest, STEP_MFA, now)
+    let pending = portico_store::pending_authentications::peek(reader.conn(), &digest, step, app.now())
         .await?
         .ok_or(AuthError::InvalidPendingAuthenticationToken)?;
     let user = portico_store::users::get(reader.conn(), &pending.user_id)
         .await?
         .ok_or(AuthError::InvalidPendingAuthenticationToken)?;
-    drop(reader);
-    // A wrong code leaves the pending token usable for the next try.
-    crate::mfa::verify_for_user(app, &user.id, challenge, code, &origin).await?;
+    Ok((pending, user))
+}
+
+/// Uses up the pending authentication once its step is done; a concurrent use gets there first
+/// at most once.
+async fn take_pending(app: &App, token: &str, step: &str) -> Result<()> {
+    let digest = portico_crypto::secret::sha256_hex(token);
     let mut tx = app.db.begin().await?;
-    portico_store::pending_authentications::take(tx.conn(), &digest, STEP_MFA, now)
+    portico_store::pending_authentications::take(tx.conn(), &digest, step, app.now())
         .await?
         .ok_or(AuthError::InvalidPendingAuthenticationToken)?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// The `mfa-totp` grant: a code from the user's authenticator answering a challenge, which
+/// finishes a sign-in (or an organization switch) that stopped for a second factor.
+async fn mfa_totp(app: &App, token: &str, challenge: &str, code: &str, origin: Origin) -> Result<Issued> {
+    let now = app.now();
+    let (pending, user) = peek_pending(app, token, STEP_MFA).await?;
+    // A wrong code leaves the pending token usable for the next try.
+    crate::mfa::verify_for_user(app, &user.id, challenge, code, &origin).await?;
+    take_pending(app, token, STEP_MFA).await?;
     let method = AuthMethod::parse_session_name(&pending.auth_method).unwrap_or(AuthMethod::Password);
     let organization = pending.organization_id.map(OrganizationId::from_trusted);
     if let Some(session) = pending.continues_session_id {
@@ -464,23 +482,10 @@ async fn complete_with_invitation(
 
 /// The email-verification grant: the code sent when a sign-in stopped for verification.
 async fn email_verification(app: &App, token: &str, code: &str, origin: Origin) -> Result<Issued> {
-    let now = app.now();
-    let digest = portico_crypto::secret::sha256_hex(token);
-    let mut reader = app.db.read().await?;
-    let pending = portico_store::pending_authentications::peek(reader.conn(), &digest, STEP_EMAIL_VERIFICATION, now)
-        .await?
-        .ok_or(AuthError::InvalidPendingAuthenticationToken)?;
-    let user = portico_store::users::get(reader.conn(), &pending.user_id)
-        .await?
-        .ok_or(AuthError::InvalidPendingAuthenticationToken)?;
-    drop(reader);
+    let (pending, user) = peek_pending(app, token, STEP_EMAIL_VERIFICATION).await?;
     // A wrong code leaves the pending token usable for the next try.
     let user = crate::email_verification::redeem(app, user, code, origin.ip_address.as_deref()).await?;
-    let mut tx = app.db.begin().await?;
-    portico_store::pending_authentications::take(tx.conn(), &digest, STEP_EMAIL_VERIFICATION, now)
-        .await?
-        .ok_or(AuthError::InvalidPendingAuthenticationToken)?;
-    tx.commit().await?;
+    take_pending(app, token, STEP_EMAIL_VERIFICATION).await?;
     let method = AuthMethod::parse_session_name(&pending.auth_method).unwrap_or(AuthMethod::Password);
     let origin = Origin {
         ip_address: pending.ip_address.or(origin.ip_address),

@@ -29,6 +29,14 @@ pub(crate) fn new_token() -> Result<String> {
     portico_crypto::secret::random_token().map_err(internal)
 }
 
+/// Counts a code check against the client address's allowance (emailed codes and second factors
+/// share it).
+pub(crate) async fn limit_checks_from(app: &App, ip_address: Option<&str>) -> Result<()> {
+    let Some(ip) = ip_address else { return Ok(()) };
+    crate::rate_limits::check(app, &format!("code-check:ip:{ip}"), app.settings.code_checks_per_ip, "code attempts")
+        .await
+}
+
 /// Writes a new code for `user` and returns it with its row. The newest code is the only one
 /// that counts, so asking again replaces the previous one.
 pub(crate) async fn issue(
@@ -67,15 +75,7 @@ pub(crate) async fn redeem(
     ip_address: Option<&str>,
 ) -> Result<OneTimeCode> {
     let refused = |refusal: CodeRefusal| Error::Auth(AuthError::OneTimeCode(refusal));
-    if let Some(ip) = ip_address {
-        crate::rate_limits::check(
-            app,
-            &format!("code-check:ip:{ip}"),
-            app.settings.code_checks_per_ip,
-            "code attempts",
-        )
-        .await?;
-    }
+    limit_checks_from(app, ip_address).await?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
     let Some(row) = portico_store::one_time_codes::latest_for_user(tx.conn(), purpose, user).await? else {

@@ -224,16 +224,7 @@ async fn limit_checks(app: &App, user: &str, origin: &Origin) -> Result<()> {
     // Per user as well as per address: six digits fall to a distributed guesser otherwise.
     crate::rate_limits::check(app, &format!("totp:user:{user}"), app.settings.code_checks_per_ip, "code attempts")
         .await?;
-    if let Some(ip) = &origin.ip_address {
-        crate::rate_limits::check(
-            app,
-            &format!("code-check:ip:{ip}"),
-            app.settings.code_checks_per_ip,
-            "code attempts",
-        )
-        .await?;
-    }
-    Ok(())
+    codes::limit_checks_from(app, origin.ip_address.as_deref()).await
 }
 
 /// Verifies a code for a challenge: whether it was right, the challenge as it now stands, and
