@@ -50,6 +50,7 @@ mod client;
 mod cookie;
 mod error;
 mod management;
+mod policy;
 mod session;
 mod token;
 
@@ -63,6 +64,9 @@ pub use error::Error;
 pub use management::{
     Invitation, List, ListMemberships, ListMetadata, Management, Membership, Organization, PermissionCheck, Role,
     RoleSlug, SendInvitation, User,
+};
+pub use policy::{
+    AffectedMember, AutoJoin, Finding, MfaRule, OrganizationPolicy, PolicyChange, PolicyReport, SessionRules,
 };
 pub use session::Session;
 pub use token::TokenError;

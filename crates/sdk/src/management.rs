@@ -814,4 +814,57 @@ impl Management {
             .await?;
         Ok(list.data)
     }
+
+    /// An organization's sign-in policy.
+    ///
+    /// ```no_run
+    /// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+    /// let policy = api.organization_policy("org_01H…").await?;
+    /// println!("MFA required: {}", policy.mfa.required);
+    /// # Ok(()) }
+    /// ```
+    pub async fn organization_policy(&self, organization_id: &str) -> Result<crate::OrganizationPolicy, Error> {
+        self.get(&format!("/organizations/{}/policy", segment(organization_id)), &[]).await
+    }
+
+    /// Replaces an organization's sign-in policy; the answer counts the sessions ended when the
+    /// change asked to [enforce now](crate::PolicyChange::enforce_now). A rule looser than the
+    /// environment allows, or a malformed one, is [`Error::Api`] with status 422 naming it.
+    ///
+    /// ```no_run
+    /// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+    /// use portico_sdk::PolicyChange;
+    ///
+    /// let saved = api.set_organization_policy("org_01H…", &PolicyChange::new().require_mfa(7)).await?;
+    /// println!("members without a second factor are stopped from {:?}", saved.mfa.enforced_from);
+    /// # Ok(()) }
+    /// ```
+    pub async fn set_organization_policy(
+        &self,
+        organization_id: &str,
+        change: &crate::PolicyChange,
+    ) -> Result<crate::OrganizationPolicy, Error> {
+        let body = change.to_body();
+        self.send(reqwest::Method::PUT, &format!("/organizations/{}/policy", segment(organization_id)), body).await
+    }
+
+    /// Who a proposed policy would stop, and why, without saving it.
+    ///
+    /// ```no_run
+    /// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+    /// use portico_sdk::PolicyChange;
+    ///
+    /// let report = api.dry_run_organization_policy("org_01H…", &PolicyChange::new().require_mfa(0)).await?;
+    /// println!("{} members have no second factor yet", report.affected_member_count);
+    /// # Ok(()) }
+    /// ```
+    pub async fn dry_run_organization_policy(
+        &self,
+        organization_id: &str,
+        change: &crate::PolicyChange,
+    ) -> Result<crate::PolicyReport, Error> {
+        let body = change.to_body();
+        self.send(reqwest::Method::POST, &format!("/organizations/{}/policy/dry_run", segment(organization_id)), body)
+            .await
+    }
 }

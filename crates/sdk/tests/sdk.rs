@@ -464,6 +464,40 @@ async fn the_management_client_runs_a_members_page() {
 }
 
 #[tokio::test]
+async fn the_management_client_previews_and_sets_an_organization_policy() {
+    use portico_sdk::PolicyChange;
+    let s = signed_in_writer().await;
+    let api = s.portico.management().unwrap();
+    let off = api.organization_policy(&s.org).await.unwrap();
+    assert!(!off.mfa.required && off.updated_at.is_none() && off.ip_allowlist.is_none());
+
+    let change =
+        PolicyChange::new().require_mfa(7).idle_timeout(3600).ip_allowlist(["127.0.0.0/8"]).break_glass(&s.user);
+    let report = api.dry_run_organization_policy(&s.org, &change).await.unwrap();
+    assert_eq!((report.member_count, report.affected_member_count), (1, 1));
+    assert_eq!(report.members[0].user_id, s.user);
+    assert_eq!(report.members[0].findings[0].rule, "mfa");
+    let saved = api.set_organization_policy(&s.org, &change).await.unwrap();
+    assert!(saved.mfa.required && saved.mfa.enforced_from.is_some());
+    assert_eq!(saved.session.idle_timeout_seconds, Some(3600));
+    assert_eq!(saved.break_glass_user_id.as_deref(), Some(s.user.as_str()));
+    assert_eq!(saved.revoked_session_count, Some(0));
+    assert_eq!(api.organization_policy(&s.org).await.unwrap().ip_allowlist, Some(vec!["127.0.0.0/8".to_owned()]));
+
+    // A looser limit than the environment allows is refused, naming the field.
+    let refused =
+        api.set_organization_policy(&s.org, &PolicyChange::new().max_session_lifetime(u64::from(u32::MAX))).await;
+    let refused = refused.unwrap_err();
+    assert_eq!(refused.status(), Some(422));
+    assert_eq!(refused.code(), Some("invalid_request_parameters"));
+
+    // Enforce now: MFA without grace ends the writer's session, which passed no second factor.
+    let ended = api.set_organization_policy(&s.org, &PolicyChange::new().require_mfa(0).enforce_now()).await.unwrap();
+    assert_eq!(ended.revoked_session_count, Some(1));
+    assert_eq!(s.portico.refresh(&s.refresh_token).await.unwrap_err().code(), Some("invalid_grant"));
+}
+
+#[tokio::test]
 async fn the_cookie_layer_refreshes_an_expired_access_token_and_clears_an_ended_session() {
     use portico_app::ports::ManualClock;
     use portico_domain::Timestamp;
