@@ -172,6 +172,7 @@ pub fn router(state: AppState) -> Router {
         .route("/projects", get(projects_page).route_layer(page_guard("projects:read")))
         .route("/projects/new", post(create_project).route_layer(page_guard("projects:write")))
         .route("/settings", get(settings_page).post(save_settings).route_layer(page_guard("settings:manage")))
+        .route("/security", get(security_page).post(change_security).route_layer(page_guard("settings:manage")))
         .route("/billing", get(billing_page).post(change_plan).route_layer(page_guard("billing:manage")))
         .route("/members", get(members_page).route_layer(page_guard("members:manage")))
         .route("/members/invite", post(invite_member).route_layer(page_guard("members:manage")))
@@ -237,6 +238,7 @@ async fn header_for(state: &AppState, session: &Session, current: &str) -> Heade
         ("/projects", "Projects", "projects:read"),
         ("/members", "Members", "members:manage"),
         ("/settings", "Settings", "settings:manage"),
+        ("/security", "Security", "settings:manage"),
         ("/billing", "Billing", "billing:manage"),
     ] {
         if session.has_permission(permission) {
@@ -507,6 +509,127 @@ struct SettingsForm {
 async fn save_settings(State(state): State<AppState>, session: Session, Form(form): Form<SettingsForm>) -> Response {
     state.with_org(&organization(&session), |data| data.require_review = form.require_review.is_some());
     Redirect::to("/settings?saved=1").into_response()
+}
+
+/// The organization's two-step verification rule, in words.
+fn mfa_status(policy: &portico_sdk::OrganizationPolicy) -> String {
+    match (policy.mfa.required, &policy.mfa.enforced_from) {
+        (false, _) => "Off: members sign in with their password or an emailed code.".to_owned(),
+        (true, None) => "Required: every member verifies with an authenticator app.".to_owned(),
+        (true, Some(from)) => format!(
+            "Required from {}: until then members without it are offered the set-up and reminded by email.",
+            from.get(..10).unwrap_or(from)
+        ),
+    }
+}
+
+/// What the security form asked.
+#[derive(Deserialize, Default)]
+struct SecurityForm {
+    require_mfa: Option<String>,
+    grace_days: Option<String>,
+    enforce_now: Option<String>,
+    action: Option<String>,
+}
+
+async fn security_page(State(state): State<AppState>, session: Session, Query(query): Query<NoticeQuery>) -> Response {
+    let notice = query.saved.map(|_| "Security settings saved.".to_owned());
+    security_view(&state, &session, &SecurityForm::default(), None, notice).await
+}
+
+/// The security page: the rule as it stands, the form, and a preview when one was asked for.
+async fn security_view(
+    state: &AppState,
+    session: &Session,
+    form: &SecurityForm,
+    preview: Option<portico_sdk::PolicyReport>,
+    notice: Option<String>,
+) -> Response {
+    let header = header_for(state, session, "/security").await;
+    let policy = match state.api.organization_policy(&organization(session)).await {
+        Ok(policy) => policy,
+        Err(error) => {
+            return refusal(StatusCode::BAD_GATEWAY, "Security settings unavailable", &error_message(&error), None);
+        }
+    };
+    let asked = form.action.is_some();
+    let require = if asked { form.require_mfa.is_some() } else { policy.mfa.required };
+    let grace = form.grace_days.clone().unwrap_or_else(|| "7".to_owned());
+    let notice = notice.map(|text| format!("<p class=\"notice\">{}</p>", esc(&text))).unwrap_or_default();
+    let preview = preview
+        .map(|report| {
+            let members: String = report
+                .members
+                .iter()
+                .map(|m| {
+                    let why: Vec<&str> = m.findings.iter().map(|f| f.message.as_str()).collect();
+                    format!("<li><strong>{}</strong> — {}</li>", esc(&m.email), esc(&why.join(" ")))
+                })
+                .collect();
+            let list = if members.is_empty() {
+                "<p>Every member is ready.</p>".to_owned()
+            } else {
+                format!("<ul>{members}</ul>")
+            };
+            format!(
+                "<section class=\"card\" data-testid=\"preview\"><h2>Preview</h2>\
+                 <p>{} of {} members would be affected; {} signed-in sessions would end now.</p>{list}</section>",
+                report.affected_member_count, report.member_count, report.sessions_ended_by_enforce_now
+            )
+        })
+        .unwrap_or_default();
+    let body = format!(
+        "<h1>Security</h1><p class=\"lead\">How people sign in to {org}. Portico enforces these rules at every sign-in, \
+         organization switch and refresh.</p>{notice}\
+         <section class=\"card\"><dl><dt>Two-step verification</dt><dd data-testid=\"mfa-status\">{status}</dd></dl></section>\
+         <section class=\"card\"><form method=\"post\" action=\"/security\">\
+         <label><input type=\"checkbox\" name=\"require_mfa\" value=\"on\"{checked}> Require two-step verification</label>\
+         <div><label for=\"grace_days\">Grace period for members who have not set it up (days)</label>\
+         <input id=\"grace_days\" name=\"grace_days\" type=\"number\" min=\"0\" max=\"90\" value=\"{grace}\"></div>\
+         <label><input type=\"checkbox\" name=\"enforce_now\" value=\"on\"> End the sessions this rules out now</label>\
+         <p class=\"row\"><button type=\"submit\" name=\"action\" value=\"preview\" class=\"secondary\">Preview</button>\
+         <button type=\"submit\" name=\"action\" value=\"save\">Save</button></p></form></section>{preview}",
+        org = esc(&header.organization_name),
+        status = esc(&mfa_status(&policy)),
+        checked = if require { " checked" } else { "" },
+        grace = esc(&grace),
+    );
+    page(StatusCode::OK, "Security", Some(&header), &body)
+}
+
+async fn change_security(State(state): State<AppState>, session: Session, Form(form): Form<SecurityForm>) -> Response {
+    let org = organization(&session);
+    let grace = form.grace_days.as_deref().map(str::trim).filter(|g| !g.is_empty()).unwrap_or("0");
+    let Some(grace) = grace.parse::<u32>().ok().filter(|days| *days <= 90) else {
+        return refusal(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Not saved",
+            "The grace period is a number of days from 0 to 90.",
+            None,
+        );
+    };
+    let current = match state.api.organization_policy(&org).await {
+        Ok(policy) => policy,
+        Err(error) => return refusal(StatusCode::BAD_GATEWAY, "Not saved", &error_message(&error), None),
+    };
+    // Only the MFA rule is managed here; the organization's other rules stay as they are.
+    let mut change = portico_sdk::PolicyChange::from_policy(&current).without_mfa();
+    if form.require_mfa.is_some() {
+        change = change.require_mfa(grace);
+    }
+    if form.enforce_now.is_some() {
+        change = change.enforce_now();
+    }
+    if form.action.as_deref() == Some("preview") {
+        return match state.api.dry_run_organization_policy(&org, &change).await {
+            Ok(report) => security_view(&state, &session, &form, Some(report), None).await,
+            Err(error) => refusal(StatusCode::UNPROCESSABLE_ENTITY, "No preview", &error_message(&error), None),
+        };
+    }
+    match state.api.set_organization_policy(&org, &change).await {
+        Ok(_) => Redirect::to("/security?saved=1").into_response(),
+        Err(error) => refusal(StatusCode::UNPROCESSABLE_ENTITY, "Not saved", &error_message(&error), None),
+    }
 }
 
 const PLANS: &[(&str, &str, &str)] =
