@@ -264,7 +264,13 @@ pub async fn dry_run(app: &App, organization_id: &str, body: serde_json::Value) 
         let mut findings = Vec::new();
         if policy.mfa_required && !member.has_second_factor {
             let message = match policy.mfa_grace_until(now) {
-                Some(until) => format!("Has no second factor; must enroll one from {until} (end of the grace period)."),
+                Some(until) => {
+                    let date = until.to_string();
+                    format!(
+                        "Has no second factor; must enroll one from {} (end of the grace period).",
+                        date.get(..10).unwrap_or(&date)
+                    )
+                }
                 None => "Has no second factor; must enroll one at their next sign-in.".to_owned(),
             };
             findings.push(Finding { rule: "mfa", code: "mfa_enrollment", message });

@@ -492,10 +492,13 @@ impl PolicyInput {
                     format!("grace_period_days must be between 0 and {MAX_GRACE_DAYS}."),
                 ),
                 Some(days) if days > 0 => {
-                    // Saving the same rule again must not push the deadline back.
-                    let kept = previous.filter(|p| p.mfa_required).and_then(|p| p.mfa_enforced_from);
+                    // Saving the rule again never moves its deadline later, and never re-opens
+                    // a grace that has ended (turning MFA off and on again starts a new one).
                     let proposed = now.plus_ms(days * DAY_MS);
-                    policy.mfa_enforced_from = Some(kept.map_or(proposed, |k| k.min(proposed)));
+                    policy.mfa_enforced_from = match previous.filter(|p| p.mfa_required) {
+                        Some(previous) => previous.mfa_enforced_from.filter(|k| *k > now).map(|k| k.min(proposed)),
+                        None => Some(proposed),
+                    };
                 }
                 _ => policy.mfa_enforced_from = None,
             }
@@ -849,6 +852,18 @@ mod tests {
             .unwrap();
         assert_eq!(again.mfa_enforced_from, first.mfa_enforced_from);
         assert_eq!(again.view().mfa.enforced_from, Some(Timestamp::from_unix_ms(7 * 24 * HOUR)));
+        let enforced =
+            PolicyInput { mfa: Some(MfaInput { required: true, grace_period_days: None }), ..PolicyInput::default() }
+                .into_policy(Timestamp::from_unix_ms(0), ceilings(), Some(&first), |_| true, |_| true)
+                .unwrap();
+        let reopened = input()
+            .into_policy(Timestamp::from_unix_ms(HOUR), ceilings(), Some(&enforced), |_| true, |_| true)
+            .unwrap();
+        assert_eq!(reopened.mfa_enforced_from, None, "an ended grace is not re-opened by saving again");
+        let after_deadline = input()
+            .into_policy(Timestamp::from_unix_ms(8 * 24 * HOUR), ceilings(), Some(&first), |_| true, |_| true)
+            .unwrap();
+        assert_eq!(after_deadline.mfa_enforced_from, None, "nor one that ran out");
         assert!(first.allows_email("a@anything.org"));
         assert_eq!(Policy::from_stored(&first.to_stored()).unwrap(), first);
     }
