@@ -7,7 +7,11 @@
 // touch their own role or another organization's members; the header switcher
 // moves between organizations in one click or through Portico's hosted
 // switcher; sign-out ends the session at Portico; forms posted from another
-// origin are refused.
+// origin are refused. On Security, the admin of another organization requires
+// two-step verification: a preview names who is not ready and saves nothing,
+// the rule is saved with a 7-day grace (keeping a rule set through the API),
+// a member puts the set-up off on Portico's offer, then the admin enforces it
+// at once (sessions end) and the member sets it up at the next sign-in.
 //
 // Lighthouse is the prebuilt binary (PORTICO_EXAMPLE_B2B_BIN, which
 // compat/run.sh sets). On start it creates its permissions and roles in
@@ -19,6 +23,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { PORTICO_URL, closeBrowser, newPage, readMail, screenshot, uid, uniqueEmail } from './lib/browser.mjs';
 import { startLighthouse } from './lib/example.mjs';
+import { authenticator } from '../lib/totp.mjs';
 import {
   PORTICO_ORIGIN,
   alertText,
@@ -55,6 +60,7 @@ const PAGES = [
   ['/projects', 'Projects', 'projects:read'],
   ['/members', 'Members', 'members:manage'],
   ['/settings', 'Settings', 'settings:manage'],
+  ['/security', 'Security', 'settings:manage'],
   ['/billing', 'Billing', 'billing:manage'],
 ];
 
@@ -64,12 +70,21 @@ const READ_ONLY_NOTICE = 'Your role can read projects but not create them.';
 let app;
 let acme;
 let globex;
-/** The people, by key: { user, email, membership } (membership: in Acme, or in Globex for `globex`). */
+/** The organization whose admin requires two-step verification on /security. */
+let initech;
+/**
+ * The people, by key: { user, email, membership } (membership: in Acme, or in
+ * Globex for `globex`, or in Initech for `initech_*`).
+ */
 const people = {};
 
 before(async () => {
   app = await startLighthouse({ port: PORT });
-  [acme, globex] = await Promise.all([createOrganization('Acme'), createOrganization('Globex')]);
+  [acme, globex, initech] = await Promise.all([
+    createOrganization('Acme'),
+    createOrganization('Globex'),
+    createOrganization('Initech'),
+  ]);
   const person = async (key, firstName, lastName, organization, roleSlug) => {
     const email = uniqueEmail(`lighthouse-${key.replace(/_/g, '-')}`);
     const user = await createUser({ email, firstName, lastName });
@@ -90,6 +105,11 @@ before(async () => {
     organizationId: globex.id,
     roleSlug: 'admin',
   });
+  // Initech, on its own: its admin requires two-step verification, which would
+  // change every sign-in above if it were Acme.
+  await person('initech_admin', 'Ines', 'Admin', initech, 'admin');
+  await person('initech_member', 'Milo', 'Member', initech, 'member');
+  await person('initech_read_only', 'Rita', 'Reader', initech, 'read_only');
 });
 
 after(async () => {
@@ -125,12 +145,17 @@ async function expectLighthousePage(page, { path, heading }) {
   return h1;
 }
 
-/** From Lighthouse's home page: "Sign in", the hosted pages (and the picker), back on /projects. */
-async function signIn(page, email, { organizationId } = {}) {
+/** From Lighthouse's home page: "Sign in", then the email and password on Portico's pages. */
+async function enterPassword(page, email) {
   await page.goto(`${app.url}/`);
   await expectLighthousePage(page, { path: '/', heading: 'Lighthouse' });
   await clickThrough(page, page.getByRole('link', { name: 'Sign in', exact: true }));
   await signInWithPassword(page, email);
+}
+
+/** From Lighthouse's home page: "Sign in", the hosted pages (and the picker), back on /projects. */
+async function signIn(page, email, { organizationId } = {}) {
+  await enterPassword(page, email);
   if (organizationId !== undefined) {
     await expectHostedPage(page, { path: '/choose-organization', heading: 'Choose an organization' });
     await chooseOrganization(page, organizationId);
@@ -568,7 +593,7 @@ describe('Lighthouse organization switcher', () => {
       header = await readHeader(page);
       assert.equal(header.organization, 'Globex');
       assert.equal(header.role, 'Admin');
-      assert.deepEqual(header.nav, ['Projects', 'Members', 'Settings', 'Billing'], 'Members (and the rest) appear');
+      assert.deepEqual(header.nav, ['Projects', 'Members', 'Settings', 'Security', 'Billing'], 'Members (and the rest) appear');
       assert.equal((await fetchFromPage(page, '/api/projects')).json.organization_id, globex.id);
       assert.equal((await page.goto(`${app.url}/members`)).status(), 200, 'an admin of Globex now');
       await page.goto(`${app.url}/projects`);
@@ -695,6 +720,291 @@ describe('Lighthouse sign-out and cross-site forms', () => {
       assert.ok(names.includes(control));
     } finally {
       await page.context().close();
+    }
+  });
+});
+
+// ---- security: two-step verification -----------------------------------------------
+
+const MFA_OFF = 'Off: members sign in with their password or an emailed code.';
+const MFA_REQUIRED = 'Required: every member verifies with an authenticator app.';
+/** The status line while a grace period runs, until `date` (YYYY-MM-DD). */
+const mfaRequiredFrom = (date) =>
+  `Required from ${date}: until then members without it are offered the set-up and reminded by email.`;
+const MFA_FINDING_GRACE = /^Has no second factor; must enroll one from (\S+) \(end of the grace period\)\.$/;
+const MFA_FINDING_NOW = 'Has no second factor; must enroll one at their next sign-in.';
+
+function getPolicy(organizationId) {
+  return api('GET', `/organizations/${organizationId}/policy`);
+}
+
+/** A policy's rules other than MFA: what saving from /security must leave alone. */
+function otherRules(policy) {
+  const { allowed_authentication_methods, allowed_email_domains, session, ip_allowlist, break_glass_user_id, auto_join } =
+    policy;
+  return { allowed_authentication_methods, allowed_email_domains, session, ip_allowlist, break_glass_user_id, auto_join };
+}
+
+/** Text of an element with its whitespace folded. */
+async function textOf(locator) {
+  return (await locator.innerText()).replace(/\s+/g, ' ').trim();
+}
+
+/** On /security: the status line and what the form holds. */
+async function readSecurity(page) {
+  return {
+    status: await textOf(page.locator('[data-testid=mfa-status]')),
+    requireMfa: await page.getByRole('checkbox', { name: 'Require two-step verification' }).isChecked(),
+    graceDays: await page.locator('#grace_days').inputValue(),
+    enforceNow: await page.getByRole('checkbox', { name: 'End the sessions this rules out now' }).isChecked(),
+  };
+}
+
+/**
+ * On /security: the preview's summary and the members it names, as
+ * [[email, reasons], …] sorted by email; undefined when there is no preview.
+ */
+async function readPreview(page) {
+  const preview = page.locator('[data-testid=preview]');
+  if ((await preview.count()) === 0) return undefined;
+  const members = await preview.locator('li').evaluateAll((items) =>
+    items.map((li) => {
+      const email = li.querySelector('strong').innerText.trim();
+      const text = li.innerText.replace(/\s+/g, ' ').trim();
+      return [email, text.startsWith(`${email} — `) ? text.slice(email.length + 3) : text];
+    }),
+  );
+  return {
+    summary: await textOf(preview.locator('p').first()),
+    members: members.sort(([a], [b]) => a.localeCompare(b)),
+  };
+}
+
+/** "Sign out" in the header (from /projects): back on Lighthouse's home page. */
+async function signOut(page) {
+  await page.goto(`${app.url}/projects`);
+  await clickThrough(page, page.locator('header.top').getByRole('button', { name: 'Sign out' }));
+  await expectLighthousePage(page, { path: '/', heading: 'Lighthouse' });
+}
+
+/**
+ * On Portico's /mfa/setup: "Can’t scan it?" shows the key, which goes into an
+ * authenticator; its first code, then the ten recovery codes and "Continue".
+ * Returns the authenticator; the browser is then back in Lighthouse.
+ */
+async function setUpAuthenticator(page) {
+  const qr = page.locator('#totp-qr');
+  assert.match((await qr.getAttribute('src')) ?? '', /^data:image\/png;base64,/, 'a QR code');
+  assert.ok(await qr.evaluate((img) => img.complete && img.naturalWidth > 0), 'the QR code shows');
+  const key = page.locator('#totp-secret');
+  if (!(await key.isVisible())) await page.getByText('Can’t scan it?').click();
+  const phone = authenticator((await key.textContent()).replace(/\s+/g, ''));
+  await page.locator('#code').fill(await phone.next());
+  await submitForm(page, '#code');
+  await expectHostedPage(page, { path: '/mfa/setup', heading: 'Save your recovery codes' });
+  assert.equal(await page.locator('#recovery-codes li code').count(), 10, 'ten recovery codes');
+  await clickThrough(page, page.locator('#recovery-continue'));
+  return phone;
+}
+
+describe('Lighthouse /security as admin', () => {
+  test('require two-step verification: a preview saves nothing; a 7-day grace ("Not now"), then enforced now; set up at the next sign-in', async () => {
+    const admin = people.initech_admin;
+    const member = people.initech_member;
+    const reader = people.initech_read_only;
+    const everyone = [admin, member, reader].map((p) => p.email).sort();
+    // A rule set through the API beforehand: saving on /security must keep it.
+    await api('PUT', `/organizations/${initech.id}/policy`, { session: { idle_timeout_seconds: 3600 } });
+    const before = await getPolicy(initech.id);
+    assert.equal(before.session.idle_timeout_seconds, 3600);
+    assert.equal(before.mfa.required, false);
+
+    const page = await newPage();
+    const memberPage = await newPage();
+    const readerPage = await newPage();
+    try {
+      // ---- 1. the admin opens Security; member and read_only cannot ------------------
+      await signIn(page, admin.email);
+      const header = await readHeader(page);
+      assert.equal(header.organization, 'Initech');
+      assert.deepEqual(header.nav, ['Projects', 'Members', 'Settings', 'Security', 'Billing']);
+      await clickThrough(page, page.locator('header.top nav').getByRole('link', { name: 'Security', exact: true }));
+      await expectLighthousePage(page, { path: '/security', heading: 'Security' });
+      assert.deepEqual((await readHeader(page)).current, ['Security']);
+      assert.equal(
+        await textOf(page.locator('main p.lead')),
+        'How people sign in to Initech. Portico enforces these rules at every sign-in, organization switch and refresh.',
+      );
+      assert.deepEqual(await readSecurity(page), { status: MFA_OFF, requireMfa: false, graceDays: '7', enforceNow: false });
+      assert.equal(await readPreview(page), undefined, 'no preview yet');
+
+      for (const [person, personPage, role] of [
+        [member, memberPage, 'Member'],
+        [reader, readerPage, 'Read only'],
+      ]) {
+        await signIn(personPage, person.email);
+        const theirs = await readHeader(personPage);
+        assert.equal(theirs.organization, 'Initech');
+        assert.equal(theirs.role, role);
+        assert.ok(!theirs.nav.includes('Security'), `no Security link for ${role}: ${theirs.nav}`);
+        assert.equal(await personPage.locator('a[href="/security"]').count(), 0);
+        await expectForbidden(personPage, await personPage.goto(`${app.url}/security`), 'settings:manage');
+        // The form's POST, made from the page anyway: refused, nothing saved.
+        const posted = await fetchFromPage(personPage, '/security', {
+          method: 'POST',
+          form: { require_mfa: 'on', grace_days: '0', enforce_now: 'on', action: 'save' },
+        });
+        assert.equal(posted.status, 403);
+        assert.match(posted.text, /does not include “Manage organization settings”/);
+        await signOut(personPage);
+      }
+      assert.equal((await getPolicy(initech.id)).mfa.required, false, 'the refused posts changed nothing');
+
+      // ---- 2. require it with a 7-day grace: the preview ---------------------------
+      await page.getByRole('checkbox', { name: 'Require two-step verification' }).check();
+      await page.locator('#grace_days').fill('7');
+      await clickThrough(page, page.locator('button[name=action][value=preview]'));
+      await expectLighthousePage(page, { path: '/security', heading: 'Security' });
+      assert.equal(await page.locator('main p.notice').count(), 0, 'no "saved" notice');
+      const preview = await readPreview(page);
+      assert.equal(preview.summary, '3 of 3 members would be affected. Nothing is saved yet.');
+      assert.deepEqual(
+        preview.members.map(([email]) => email),
+        everyone,
+        'every member is named: nobody has a second factor yet',
+      );
+      const sevenDays = 7 * 24 * 3600 * 1000;
+      for (const [email, reasons] of preview.members) {
+        const [, until] = MFA_FINDING_GRACE.exec(reasons) ?? [];
+        assert.ok(until, `${email}: ${reasons}`);
+        assert.equal(until, new Date(Date.now() + sevenDays).toISOString().slice(0, 10), `the grace ends in 7 days: ${until}`);
+      }
+      assert.deepEqual(
+        await readSecurity(page),
+        { status: MFA_OFF, requireMfa: true, graceDays: '7', enforceNow: false },
+        'the status is still "Off"; the form keeps what was asked',
+      );
+      await screenshot(page, 'lighthouse-security');
+      const previewed = await getPolicy(initech.id);
+      assert.equal(previewed.mfa.required, false, 'a preview saves nothing');
+      assert.deepEqual(otherRules(previewed), otherRules(before));
+
+      // ---- 3. save ------------------------------------------------------------------
+      await clickThrough(page, page.locator('button[name=action][value=save]'));
+      await expectLighthousePage(page, { path: '/security', heading: 'Security' });
+      assert.equal(new URL(page.url()).search, '?saved=1');
+      assert.equal(await noticeText(page), 'Security settings saved.');
+      const saved = await getPolicy(initech.id);
+      assert.equal(saved.mfa.required, true);
+      const enforcedFrom = Date.parse(saved.mfa.enforced_from);
+      assert.ok(Math.abs(enforcedFrom - (Date.now() + sevenDays)) < 10 * 60 * 1000, `from in 7 days: ${saved.mfa.enforced_from}`);
+      const deadline = saved.mfa.enforced_from.slice(0, 10);
+      assert.deepEqual(await readSecurity(page), {
+        status: mfaRequiredFrom(deadline),
+        requireMfa: true,
+        graceDays: '7',
+        enforceNow: false,
+      });
+      assert.equal(await readPreview(page), undefined);
+      assert.deepEqual(otherRules(saved), otherRules(before), 'the idle timeout set through the API is kept');
+
+      // ---- 4. the member signs in: offered the set-up, "Not now" -------------------
+      const earlier = new Set(await activeSessions(member.user.id));
+      await enterPassword(memberPage, member.email);
+      await expectHostedPage(memberPage, { path: '/mfa/soon', heading: 'Two-step verification is coming' });
+      assert.equal(
+        await textOf(memberPage.locator('p.lead')),
+        `Initech will require two-step verification to sign in from ${deadline}.`,
+      );
+      assert.equal(await memberPage.locator('#grace-set-up').getAttribute('href'), '/mfa/setup');
+      await clickThrough(memberPage, memberPage.locator('#grace-later'));
+      await expectLighthousePage(memberPage, { path: '/projects', heading: 'Projects' });
+      assert.equal((await readHeader(memberPage)).organization, 'Initech');
+      const [graceSession] = (await activeSessions(member.user.id)).filter((id) => !earlier.has(id));
+      assert.ok(graceSession, 'signed in without a second factor');
+      const adminSessions = await activeSessions(admin.user.id);
+      assert.equal(adminSessions.length, 1, 'the admin has one session');
+
+      // ---- 5. grace 0, "End the sessions this rules out now" ------------------------
+      await page.locator('#grace_days').fill('0');
+      await page.getByRole('checkbox', { name: 'End the sessions this rules out now' }).check();
+      assert.equal(await page.getByRole('checkbox', { name: 'Require two-step verification' }).isChecked(), true);
+      await clickThrough(page, page.locator('button[name=action][value=save]'));
+      await expectLighthousePage(page, { path: '/security', heading: 'Security' });
+      assert.equal(await noticeText(page), 'Security settings saved.');
+      // The admin's page still loads: Lighthouse holds an access token that has not expired.
+      assert.equal((await readSecurity(page)).status, MFA_REQUIRED);
+      const enforced = await getPolicy(initech.id);
+      assert.deepEqual(enforced.mfa, { required: true, enforced_from: null }, 'no grace left');
+      assert.deepEqual(otherRules(enforced), otherRules(before), 'the idle timeout is still kept');
+      assert.equal(await sessionStatus(member.user.id, graceSession), 'revoked', "the member's session ended");
+      // The admin has no second factor either: their own session ended too.
+      assert.equal(await sessionStatus(admin.user.id, adminSessions[0]), 'revoked', "the admin's session ended");
+      for (const person of [admin, member, reader]) {
+        assert.deepEqual(await activeSessions(person.user.id), [], `no live session left for ${person.email}`);
+      }
+
+      // What the member's browser shows meanwhile: Lighthouse checks the access
+      // token it holds, which stays valid until it expires (5 minutes); only
+      // the refresh after that is refused (its cookie layer then clears the
+      // cookie and the next page sends them home). So the API is the witness
+      // here, and the member's next visit starts in a new browser.
+
+      // ---- 6. the member signs in again: set-up, recovery codes, back in Lighthouse --
+      const memberAgain = await newPage();
+      try {
+        const known = new Set((await listSessions(member.user.id)).map((s) => s.id));
+        await enterPassword(memberAgain, member.email);
+        await expectHostedPage(memberAgain, { path: '/mfa/setup', heading: 'Set up two-step verification' });
+        assert.equal(
+          await textOf(memberAgain.locator('p.lead')),
+          'Your previous session in Initech was ended: it now requires two-step verification.',
+        );
+        await setUpAuthenticator(memberAgain);
+        await expectLighthousePage(memberAgain, { path: '/projects', heading: 'Projects' });
+        const theirs = await readHeader(memberAgain);
+        assert.equal(theirs.organization, 'Initech');
+        assert.equal(theirs.role, 'Member');
+        assert.equal(theirs.user, member.email);
+        const factors = (await api('GET', `/user_management/users/${member.user.id}/auth_factors`)).data;
+        assert.deepEqual(factors.map((f) => f.type), ['totp'], 'one authenticator');
+        const fresh = (await activeSessions(member.user.id)).filter((id) => !known.has(id));
+        assert.equal(fresh.length, 1, 'a new session');
+      } finally {
+        await memberAgain.context().close();
+      }
+
+      // ---- the admin signs in again (set-up too); the preview names only read_only ----
+      const adminAgain = await newPage();
+      try {
+        await enterPassword(adminAgain, admin.email);
+        await expectHostedPage(adminAgain, { path: '/mfa/setup', heading: 'Set up two-step verification' });
+        assert.equal(
+          await textOf(adminAgain.locator('p.lead')),
+          'Your previous session in Initech was ended: it now requires two-step verification.',
+        );
+        await setUpAuthenticator(adminAgain);
+        await expectLighthousePage(adminAgain, { path: '/projects', heading: 'Projects' });
+        await clickThrough(adminAgain, adminAgain.locator('header.top nav').getByRole('link', { name: 'Security', exact: true }));
+        await expectLighthousePage(adminAgain, { path: '/security', heading: 'Security' });
+        const enforced = await readSecurity(adminAgain);
+        assert.equal(enforced.status, MFA_REQUIRED);
+        assert.equal(enforced.graceDays, '0', 'once enforced, no grace is left to offer');
+        await adminAgain.getByRole('checkbox', { name: 'End the sessions this rules out now' }).check();
+        await clickThrough(adminAgain, adminAgain.locator('button[name=action][value=preview]'));
+        assert.deepEqual(await readPreview(adminAgain), {
+          summary: '1 of 3 members would be affected. 0 signed-in sessions would end now. Nothing is saved yet.',
+          members: [[reader.email, MFA_FINDING_NOW]],
+        });
+        assert.equal((await readSecurity(adminAgain)).enforceNow, true, 'the preview keeps "end the sessions" ticked');
+        assert.deepEqual((await getPolicy(initech.id)).mfa, { required: true, enforced_from: null }, 'still nothing saved');
+      } finally {
+        await adminAgain.context().close();
+      }
+    } finally {
+      await page.context().close();
+      await memberPage.context().close();
+      await readerPage.context().close();
     }
   });
 });

@@ -101,14 +101,14 @@ pub const STYLESHEET: &str = r#"
 * { box-sizing: border-box; }
 body { margin:0; font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif; color:var(--ink); background:var(--bg); }
 a { color:var(--brand); }
-header.top { display:flex; align-items:center; gap:1.25rem; padding:.75rem 1.5rem; background:#fff; border-bottom:1px solid var(--line); flex-wrap:nowrap; }
-.brand { font-weight:700; color:var(--ink); text-decoration:none; font-size:1.05rem; }
+header.top { display:flex; align-items:center; gap:1rem; padding:.75rem 1.5rem; background:#fff; border-bottom:1px solid var(--line); flex-wrap:nowrap; }
+.brand { font-weight:700; color:var(--ink); text-decoration:none; font-size:1.05rem; white-space:nowrap; }
 nav { display:flex; gap:.25rem; flex:1 1 auto; flex-wrap:nowrap; }
 nav a { color:var(--muted); text-decoration:none; padding:.35rem .7rem; border-radius:6px; }
 nav a:hover { background:var(--bg); color:var(--ink); }
 nav a[aria-current=page] { background:#eef2ff; color:var(--brand); font-weight:600; }
-.who { display:flex; align-items:center; gap:.75rem; color:var(--muted); font-size:.9rem; margin-left:auto; min-width:0; }
-.who span { max-width:22ch; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; }
+.who { display:flex; align-items:center; gap:.75rem; color:var(--muted); font-size:.9rem; margin-left:auto; min-width:0; white-space:nowrap; }
+.who span { max-width:16ch; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; }
 .switcher { position:relative; }
 .switcher summary { list-style:none; cursor:pointer; display:flex; align-items:center; gap:.5rem; padding:.35rem .7rem; border:1px solid var(--line); border-radius:8px; }
 .switcher summary::-webkit-details-marker { display:none; }
@@ -138,7 +138,10 @@ td .muted { overflow-wrap:anywhere; }
 th { font-size:.8rem; text-transform:uppercase; letter-spacing:.04em; color:var(--muted); font-weight:600; }
 form.inline { display:inline-flex; gap:.5rem; align-items:center; margin:0; }
 label { display:block; font-weight:600; margin-bottom:.25rem; font-size:.9rem; }
-input[type=text], input[type=email], select { font:inherit; height:2.5rem; padding:0 .65rem; border:1px solid #cbd5e1; border-radius:8px; background:#fff; min-width:0; }
+label.check { font-weight:400; font-size:.95rem; display:flex; gap:.5rem; align-items:center; margin:0 0 1rem; }
+.field { display:flex; flex-direction:column; margin:0 0 1rem; max-width:22rem; }
+.field input { width:7rem; }
+input[type=text], input[type=email], input[type=number], select { font:inherit; height:2.5rem; padding:0 .65rem; border:1px solid #cbd5e1; border-radius:8px; background:#fff; min-width:0; }
 form.inline select { min-width:9.5rem; }
 input:focus, select:focus, button:focus-visible, a:focus-visible { outline:3px solid #c7d2fe; outline-offset:1px; }
 .row { display:flex; gap:.75rem; align-items:flex-end; flex-wrap:wrap; }

@@ -554,8 +554,14 @@ async fn security_view(
     };
     let asked = form.action.is_some();
     let require = if asked { form.require_mfa.is_some() } else { policy.mfa.required };
-    let grace = form.grace_days.clone().unwrap_or_else(|| "7".to_owned());
+    // The grace shown is what is left of it: none once the rule is enforced.
+    let grace = match (&form.grace_days, policy.mfa.required, &policy.mfa.enforced_from) {
+        (Some(days), ..) => days.clone(),
+        (None, true, None) => "0".to_owned(),
+        (None, ..) => "7".to_owned(),
+    };
     let notice = notice.map(|text| format!("<p class=\"notice\">{}</p>", esc(&text))).unwrap_or_default();
+    let enforce_now = form.enforce_now.is_some();
     let preview = preview
         .map(|report| {
             let members: String = report
@@ -571,10 +577,15 @@ async fn security_view(
             } else {
                 format!("<ul>{members}</ul>")
             };
+            let sessions = match (enforce_now, report.sessions_ended_by_enforce_now) {
+                (false, _) => String::new(),
+                (true, 1) => " 1 signed-in session would end now.".to_owned(),
+                (true, n) => format!(" {n} signed-in sessions would end now."),
+            };
             format!(
                 "<section class=\"card\" data-testid=\"preview\"><h2>Preview</h2>\
-                 <p>{} of {} members would be affected; {} signed-in sessions would end now.</p>{list}</section>",
-                report.affected_member_count, report.member_count, report.sessions_ended_by_enforce_now
+                 <p>{} of {} members would be affected.{sessions} Nothing is saved yet.</p>{list}</section>",
+                report.affected_member_count, report.member_count
             )
         })
         .unwrap_or_default();
@@ -583,15 +594,16 @@ async fn security_view(
          organization switch and refresh.</p>{notice}\
          <section class=\"card\"><dl><dt>Two-step verification</dt><dd data-testid=\"mfa-status\">{status}</dd></dl></section>\
          <section class=\"card\"><form method=\"post\" action=\"/security\">\
-         <label><input type=\"checkbox\" name=\"require_mfa\" value=\"on\"{checked}> Require two-step verification</label>\
-         <div><label for=\"grace_days\">Grace period for members who have not set it up (days)</label>\
+         <label class=\"check\"><input type=\"checkbox\" name=\"require_mfa\" value=\"on\"{checked}> Require two-step verification</label>\
+         <div class=\"field\"><label for=\"grace_days\">Grace period for members who have not set it up (days)</label>\
          <input id=\"grace_days\" name=\"grace_days\" type=\"number\" min=\"0\" max=\"90\" value=\"{grace}\"></div>\
-         <label><input type=\"checkbox\" name=\"enforce_now\" value=\"on\"> End the sessions this rules out now</label>\
+         <label class=\"check\"><input type=\"checkbox\" name=\"enforce_now\" value=\"on\"{enforce}> End the sessions this rules out now</label>\
          <p class=\"row\"><button type=\"submit\" name=\"action\" value=\"preview\" class=\"secondary\">Preview</button>\
          <button type=\"submit\" name=\"action\" value=\"save\">Save</button></p></form></section>{preview}",
         org = esc(&header.organization_name),
         status = esc(&mfa_status(&policy)),
         checked = if require { " checked" } else { "" },
+        enforce = if enforce_now { " checked" } else { "" },
         grace = esc(&grace),
     );
     page(StatusCode::OK, "Security", Some(&header), &body)
