@@ -78,15 +78,16 @@ async fn user_or_404(app: &App, user_id: &str) -> Result<User> {
     portico_store::users::get(reader.conn(), &id).await?.ok_or_else(|| Error::not_found("User", user_id))
 }
 
-/// Creates a TOTP factor (not yet counting for sign-in) and returns it with its secret, QR code
-/// and URI, which are shown this once.
+/// Creates a TOTP factor (not yet counting for sign-in), with a first challenge when asked, in
+/// one transaction; returns it with its secret, QR code and URI, which are shown this once.
 pub(crate) async fn new_totp_factor(
     app: &App,
     user: &User,
     issuer: &str,
     account: &str,
     secret: Vec<u8>,
-) -> Result<AuthFactor> {
+    with_challenge: bool,
+) -> Result<(AuthFactor, Option<AuthChallenge>)> {
     let now = app.now();
     let id = AuthFactorId::from_ulid(app.ids.next_ulid(now)).to_string();
     let encoded = portico_crypto::totp::base32_encode(&secret);
@@ -102,15 +103,20 @@ pub(crate) async fn new_totp_factor(
         created_at: now.unix_ms(),
         updated_at: now.unix_ms(),
     };
-    let mut tx = app.db.begin().await?;
-    portico_store::auth_factors::insert_factor(tx.conn(), &row).await?;
-    tx.commit().await?;
+    // Everything that can fail runs before the write, so a failure leaves nothing behind.
     let uri = otpauth_uri(issuer, account, &encoded);
     let mut view = factor_view(&row);
     view.totp.qr_code = Some(crate::qr::png_data_url(&uri).map_err(Error::Internal)?);
     view.totp.secret = Some(encoded);
     view.totp.uri = Some(uri);
-    Ok(view)
+    let challenge = with_challenge.then(|| challenge_row(app, &row.id));
+    let mut tx = app.db.begin().await?;
+    portico_store::auth_factors::insert_factor(tx.conn(), &row).await?;
+    if let Some(challenge) = &challenge {
+        portico_store::auth_factors::insert_challenge(tx.conn(), challenge).await?;
+    }
+    tx.commit().await?;
+    Ok((view, challenge.as_ref().map(challenge_view)))
 }
 
 pub async fn enroll(app: &App, user_id: &str, request: EnrollRequest) -> Result<(AuthFactor, AuthChallenge)> {
@@ -146,9 +152,10 @@ pub async fn enroll(app: &App, user_id: &str, request: EnrollRequest) -> Result<
     };
     let issuer = issuer.unwrap_or_else(|| app.settings.branding.product_name.clone());
     let account = account.unwrap_or_else(|| user.email.as_str().to_owned());
-    let factor = new_totp_factor(app, &user, &issuer, &account, secret).await?;
-    let challenge = new_challenge(app, factor.id.as_str()).await?;
-    Ok((factor, challenge))
+    match new_totp_factor(app, &user, &issuer, &account, secret, true).await? {
+        (factor, Some(challenge)) => Ok((factor, challenge)),
+        (_, None) => Err(Error::Internal("enrollment without its challenge".into())),
+    }
 }
 
 pub async fn list(app: &App, user_id: &str) -> Result<Vec<AuthFactor>> {
@@ -184,9 +191,9 @@ pub async fn delete(app: &App, factor_id: &str) -> Result<()> {
     Ok(())
 }
 
-async fn new_challenge(app: &App, factor_id: &str) -> Result<AuthChallenge> {
+fn challenge_row(app: &App, factor_id: &str) -> ChallengeRow {
     let now = app.now();
-    let row = ChallengeRow {
+    ChallengeRow {
         id: AuthChallengeId::from_ulid(app.ids.next_ulid(now)).to_string(),
         factor_id: factor_id.to_owned(),
         attempts: 0,
@@ -194,7 +201,11 @@ async fn new_challenge(app: &App, factor_id: &str) -> Result<AuthChallenge> {
         verified_at: None,
         created_at: now.unix_ms(),
         updated_at: now.unix_ms(),
-    };
+    }
+}
+
+async fn new_challenge(app: &App, factor_id: &str) -> Result<AuthChallenge> {
+    let row = challenge_row(app, factor_id);
     let mut tx = app.db.begin().await?;
     portico_store::auth_factors::insert_challenge(tx.conn(), &row).await?;
     tx.commit().await?;
@@ -460,5 +471,7 @@ pub(crate) async fn hosted_enrollment(app: &App, user: &User, in_progress: Optio
     portico_store::auth_factors::delete_unverified(tx.conn(), &user.id).await?;
     tx.commit().await?;
     let secret = portico_crypto::totp::new_secret().map_err(|e| Error::Internal(e.to_string()))?;
-    new_totp_factor(app, user, &app.settings.branding.product_name, user.email.as_str(), secret).await
+    let (factor, _) =
+        new_totp_factor(app, user, &app.settings.branding.product_name, user.email.as_str(), secret, false).await?;
+    Ok(factor)
 }
