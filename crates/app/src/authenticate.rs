@@ -338,8 +338,9 @@ async fn complete(
         }
         .into());
     }
-    // A user who set up a second factor is asked for it whatever the organization requires.
-    if mfa_verified_at.is_none() && crate::mfa::has_second_factor(app, &user.id).await? {
+    // A user who set up an authenticator app is asked for it whatever the organization requires.
+    // (Passkeys work in the browser only: the hosted pages ask for them, the API cannot.)
+    if mfa_verified_at.is_none() && !crate::mfa::verified_factors(app, &user.id).await?.is_empty() {
         let carried = Carried { organization: preferred, mfa_verified_at: None, continues_session_id: None };
         return Err(mfa_step(app, user, method, &origin, StepUp::MfaChallenge, carried).await);
     }
@@ -402,6 +403,11 @@ pub(crate) async fn mfa_step(
     };
     match step {
         StepUp::MfaChallenge => match crate::mfa::verified_factors(app, &user.id).await {
+            // The user's second factors are passkeys, which the API cannot check: an
+            // authenticator app is what this sign-in can set up.
+            Ok(factors) if factors.is_empty() => {
+                AuthError::MfaEnrollment { pending_authentication_token: token, user: Box::new(user) }.into()
+            }
             Ok(factors) => {
                 AuthError::MfaChallenge { pending_authentication_token: token, user: Box::new(user), factors }.into()
             }

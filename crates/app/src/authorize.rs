@@ -19,6 +19,10 @@ pub use portico_store::sign_in_flows::SignInFlow;
 
 /// How long a browser has to finish signing in.
 const FLOW_TTL_MS: i64 = 60 * 60 * 1000;
+/// A flow's purpose: signing in (the organization switcher too).
+const SIGN_IN: &str = "sign_in";
+/// A flow's purpose: the signed-in user's passkey page.
+const PASSKEY_SETTINGS: &str = "passkeys";
 /// How long an authorization code can wait for its exchange.
 const CODE_TTL_MS: i64 = 10 * 60 * 1000;
 
@@ -232,6 +236,7 @@ pub async fn begin(app: &App, request: AuthorizeRequest) -> std::result::Result<
         mfa_verified_at: None,
         pending_organization_id: None,
         enrolling_factor_id: None,
+        purpose: SIGN_IN.to_owned(),
         created_at: now.unix_ms(),
         updated_at: now.unix_ms(),
         expires_at: now.plus_ms(FLOW_TTL_MS).unix_ms(),
@@ -624,9 +629,23 @@ async fn user_for_second_factor(app: &App, flow: &SignInFlow) -> Result<User> {
     Ok(user)
 }
 
+/// The user setting up a second factor in the flow. A user who has one already must pass it
+/// first: a new factor must not stand in for the one an attacker with the password lacks.
+async fn user_for_enrollment(app: &App, flow: &SignInFlow) -> Result<User> {
+    let user = user_for_second_factor(app, flow).await?;
+    if flow.mfa_verified_at.is_none() && crate::mfa::has_second_factor(app, &user.id).await? {
+        return Err(Error::invalid(
+            "code",
+            "second_factor_required",
+            "Verify with the second factor you already have first.",
+        ));
+    }
+    Ok(user)
+}
+
 /// The TOTP factor the enrollment page shows (the same one on every reload of the flow).
 pub async fn enrollment(app: &App, flow: &mut SignInFlow) -> Result<portico_domain::auth_factor::AuthFactor> {
-    let user = user_for_second_factor(app, flow).await?;
+    let user = user_for_enrollment(app, flow).await?;
     let factor = crate::mfa::hosted_enrollment(app, &user, flow.enrolling_factor_id.as_deref()).await?;
     if flow.enrolling_factor_id.as_deref() != Some(factor.id.as_str()) {
         flow.enrolling_factor_id = Some(factor.id.to_string());
@@ -637,7 +656,7 @@ pub async fn enrollment(app: &App, flow: &mut SignInFlow) -> Result<portico_doma
 
 /// Confirms the enrollment with a first code; returns the recovery codes to show once.
 pub async fn confirm_enrollment(app: &App, flow: &mut SignInFlow, code: &str, origin: &Origin) -> Result<Vec<String>> {
-    let user = user_for_second_factor(app, flow).await?;
+    let user = user_for_enrollment(app, flow).await?;
     let factor = flow
         .enrolling_factor_id
         .clone()
@@ -656,6 +675,268 @@ pub async fn verify_second_factor(app: &App, flow: &mut SignInFlow, code: &str, 
     flow.mfa_verified_at = Some(app.now().unix_ms());
     save(app, flow).await?;
     continue_after_second_factor(app, flow, origin).await
+}
+
+/// Which second factors the flow's user can verify with: (an authenticator app, passkeys).
+pub async fn second_factor_kinds(app: &App, flow: &SignInFlow) -> Result<(bool, bool)> {
+    let Some(user) = flow.user() else { return Ok((false, false)) };
+    let has_app = !crate::mfa::verified_factors(app, &user).await?.is_empty();
+    let has_passkeys = !crate::passkeys::list(app, &user).await?.is_empty();
+    Ok((has_app, has_passkeys))
+}
+
+/// Starts a passkey ceremony for the flow (`purpose`: `sign_in`, `second_factor`, `register`, or
+/// on the passkeys page `register` and `confirm`): the options for the browser's WebAuthn call.
+pub async fn passkey_options(app: &App, flow: &SignInFlow, purpose: &str) -> Result<serde_json::Value> {
+    use crate::passkeys::Purpose;
+    let purpose = Purpose::parse(purpose)
+        .ok_or_else(|| Error::invalid("purpose", "invalid", "purpose must be sign_in, second_factor, register or confirm."))?;
+    let signing_in = flow.purpose == SIGN_IN && flow.continues_session_id.is_none();
+    match purpose {
+        Purpose::SignIn if signing_in => crate::passkeys::options(app, flow, purpose, None).await,
+        Purpose::SecondFactor if signing_in => {
+            let user = user_for_second_factor(app, flow).await?;
+            crate::passkeys::options(app, flow, purpose, Some(&user)).await
+        }
+        Purpose::Register if signing_in => {
+            let user = user_for_enrollment(app, flow).await?;
+            crate::passkeys::options(app, flow, purpose, Some(&user)).await
+        }
+        Purpose::Register | Purpose::Confirm if flow.purpose == PASSKEY_SETTINGS => {
+            let user = settings_user(app, flow).await?;
+            crate::passkeys::options(app, flow, purpose, Some(&user)).await
+        }
+        _ => Err(Error::invalid("purpose", "invalid", "This page cannot use a passkey that way.")),
+    }
+}
+
+fn passkey_flow_only(flow: &SignInFlow) -> Result<()> {
+    if flow.purpose != SIGN_IN || flow.continues_session_id.is_some() {
+        return Err(Error::invalid("credential", "invalid", "This page cannot sign in with a passkey."));
+    }
+    Ok(())
+}
+
+/// Signs in with a passkey (no email typed): the passkey verified the user, so it counts as the
+/// second factor too.
+pub async fn sign_in_with_passkey(
+    app: &App,
+    flow: &mut SignInFlow,
+    response: &crate::passkeys::CredentialResponse,
+    origin: &Origin,
+) -> Result<Next> {
+    passkey_flow_only(flow)?;
+    let user = crate::passkeys::authenticate(app, flow, crate::passkeys::Purpose::SignIn, None, response, origin).await?;
+    flow.email = Some(user.email.as_str().to_owned());
+    flow.mfa_verified_at = Some(app.now().unix_ms());
+    proceed(app, flow, user, AuthMethod::Passkey, origin).await
+}
+
+/// The second factor with one of the user's passkeys, after a password or an emailed code.
+pub async fn verify_second_factor_with_passkey(
+    app: &App,
+    flow: &mut SignInFlow,
+    response: &crate::passkeys::CredentialResponse,
+    origin: &Origin,
+) -> Result<Next> {
+    passkey_flow_only(flow)?;
+    let user = user_for_second_factor(app, flow).await?;
+    crate::passkeys::authenticate(app, flow, crate::passkeys::Purpose::SecondFactor, Some(&user.id), response, origin)
+        .await?;
+    flow.mfa_verified_at = Some(app.now().unix_ms());
+    save(app, flow).await?;
+    continue_after_second_factor(app, flow, origin).await
+}
+
+/// Sets up a passkey as the second factor an organization requires, instead of an
+/// authenticator app, and goes on.
+pub async fn set_up_passkey(
+    app: &App,
+    flow: &mut SignInFlow,
+    response: &crate::passkeys::CredentialResponse,
+    origin: &Origin,
+) -> Result<Next> {
+    passkey_flow_only(flow)?;
+    let user = user_for_enrollment(app, flow).await?;
+    crate::passkeys::register(app, flow, &user, response, origin).await?;
+    flow.mfa_verified_at = Some(app.now().unix_ms());
+    flow.enrolling_factor_id = None;
+    save(app, flow).await?;
+    continue_after_second_factor(app, flow, origin).await
+}
+
+/// How recently the user must have proved who they are to change their passkeys.
+const FRESH_MS: i64 = 10 * 60 * 1000;
+
+/// What a one-time link to the passkeys page takes: which app it returns to.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PasskeySettingsRequest {
+    pub client_id: Option<String>,
+    /// Where "Back to the app" goes: a page on the origin of one of the client's redirect URIs.
+    pub return_to: Option<String>,
+}
+
+/// A one-time link to the hosted passkeys page.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PasskeySettingsLink {
+    pub object: &'static str,
+    pub url: String,
+    pub session_id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub expires_at: portico_domain::Timestamp,
+}
+
+/// `scheme://host[:port]` of an absolute http(s) URL.
+fn origin_of(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
+    let host_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    (host_len > 0).then(|| &url[..url.len() - rest.len() + host_len])
+}
+
+/// Creates a one-time link that shows a signed-in user their passkeys (add, remove), and
+/// returns to the app at `return_to`.
+pub async fn begin_passkey_settings(
+    app: &App,
+    session_id: &str,
+    request: PasskeySettingsRequest,
+) -> Result<PasskeySettingsLink> {
+    use portico_domain::validation::FieldError;
+    let now = app.now();
+    let mut checker = portico_domain::validation::Checker::new();
+    let return_to = request.return_to.as_deref().unwrap_or_default();
+    let (session, client) =
+        link_subject(app, session_id, request.client_id.as_deref().unwrap_or_default(), &mut checker).await?;
+    match (&client, origin_of(return_to)) {
+        (Some(_), None) => checker.push(FieldError::new(
+            "return_to",
+            "invalid",
+            "return_to must be an absolute http(s) URL of the application.",
+        )),
+        (Some(client), Some(origin))
+            if !client.redirect_uris.iter().any(|uri| origin_of(uri) == Some(origin)) =>
+        {
+            checker.push(FieldError::new(
+                "return_to",
+                "return_to_not_allowed",
+                format!("{return_to} is not on the origin of one of the client's redirect URIs."),
+            ))
+        }
+        _ => {}
+    }
+    if app.settings.passkeys.is_none() {
+        checker.push(FieldError::new("session_id", "passkeys_unavailable", "Passkeys are not available on this server."));
+    }
+    checker.finish()?;
+    let client = client.ok_or_else(|| Error::Internal("validated client missing".into()))?;
+    let link = issue_link(app, &session, &client, PASSKEY_SETTINGS, return_to, None, None).await?;
+    Ok(PasskeySettingsLink {
+        object: "passkey_settings",
+        url: append_query(&format!("{}/passkeys", app.public_url()), &[("token", &link)]),
+        session_id: session.id.to_string(),
+        expires_at: now.plus_ms(LINK_TTL_MS),
+    })
+}
+
+/// Opens a passkeys-page link in a browser: the cookie for the page's flow.
+pub async fn open_passkey_settings(app: &App, link: &str) -> Result<Option<String>> {
+    Ok(open_link(app, link, PASSKEY_SETTINGS).await?.map(|(cookie, _)| cookie))
+}
+
+/// The signed-in user of a passkeys page, while their session lives.
+async fn settings_user(app: &App, flow: &SignInFlow) -> Result<User> {
+    let ended = || Error::invalid("session_id", "session_ended", "Your session has ended; sign in again.");
+    if flow.purpose != PASSKEY_SETTINGS {
+        return Err(ended());
+    }
+    live_session_of(app, flow).await?.ok_or_else(ended)?;
+    let id = flow.user().ok_or_else(ended)?;
+    let mut reader = app.db.read().await?;
+    Ok(portico_store::users::get(reader.conn(), &id).await?.ok_or_else(ended)?)
+}
+
+/// What the passkeys page shows.
+#[derive(Debug, Clone)]
+pub struct PasskeySettings {
+    pub passkeys: Vec<portico_domain::passkey::Passkey>,
+    /// The user proved who they are recently enough to add or remove passkeys.
+    pub fresh: bool,
+    /// They can confirm with their password (when they have one).
+    pub has_password: bool,
+    pub return_to: String,
+}
+
+/// Whether the session signed in, or the page confirmed the user, within [`FRESH_MS`].
+async fn is_fresh(app: &App, flow: &SignInFlow) -> Result<bool> {
+    let now = app.now().unix_ms();
+    let recent = |at: i64| now - at <= FRESH_MS;
+    let signed_in = live_session_of(app, flow).await?.is_some_and(|s| recent(s.created_at.unix_ms()));
+    Ok(signed_in || flow.mfa_verified_at.is_some_and(recent))
+}
+
+pub async fn passkey_settings(app: &App, flow: &SignInFlow) -> Result<PasskeySettings> {
+    let user = settings_user(app, flow).await?;
+    let mut reader = app.db.read().await?;
+    let has_password = portico_store::users::password_hash(reader.conn(), &user.id).await?.is_some();
+    drop(reader);
+    Ok(PasskeySettings {
+        passkeys: crate::passkeys::list(app, &user.id).await?,
+        fresh: is_fresh(app, flow).await?,
+        has_password,
+        return_to: flow.redirect_uri.clone(),
+    })
+}
+
+async fn fresh_settings_user(app: &App, flow: &SignInFlow) -> Result<User> {
+    let user = settings_user(app, flow).await?;
+    if !is_fresh(app, flow).await? {
+        return Err(Error::invalid(
+            "credential",
+            "confirm_first",
+            "Confirm it’s you first: with a passkey, or your password.",
+        ));
+    }
+    Ok(user)
+}
+
+/// "Confirm it's you" on the passkeys page with one of the user's passkeys.
+pub async fn confirm_with_passkey(
+    app: &App,
+    flow: &mut SignInFlow,
+    response: &crate::passkeys::CredentialResponse,
+    origin: &Origin,
+) -> Result<()> {
+    let user = settings_user(app, flow).await?;
+    crate::passkeys::authenticate(app, flow, crate::passkeys::Purpose::Confirm, Some(&user.id), response, origin)
+        .await?;
+    flow.mfa_verified_at = Some(app.now().unix_ms());
+    save(app, flow).await
+}
+
+/// "Confirm it's you" on the passkeys page with the user's password (rate-limited as sign-ins).
+pub async fn confirm_with_password(app: &App, flow: &mut SignInFlow, password: &str, origin: &Origin) -> Result<()> {
+    let user = settings_user(app, flow).await?;
+    crate::authenticate::verify_password(app, user.email.as_str(), password, origin).await?;
+    flow.mfa_verified_at = Some(app.now().unix_ms());
+    save(app, flow).await
+}
+
+/// Adds a passkey from the passkeys page.
+pub async fn add_passkey(
+    app: &App,
+    flow: &SignInFlow,
+    response: &crate::passkeys::CredentialResponse,
+    origin: &Origin,
+) -> Result<portico_domain::passkey::Passkey> {
+    let user = fresh_settings_user(app, flow).await?;
+    crate::passkeys::register(app, flow, &user, response, origin).await
+}
+
+/// Removes one of the user's passkeys from the passkeys page.
+pub async fn remove_passkey(app: &App, flow: &SignInFlow, passkey_id: &str) -> Result<()> {
+    let user = fresh_settings_user(app, flow).await?;
+    crate::passkeys::remove_for(app, &user.id, passkey_id).await
 }
 
 /// After the second factor: into the organization chosen before it, or on to the choice.
@@ -714,8 +995,9 @@ pub async fn policy_notice(app: &App, flow: &SignInFlow) -> Result<Option<(Strin
     Ok(Some((reason.trim_start_matches("policy:").to_owned(), name)))
 }
 
-/// How long an organization-switcher link can wait to be opened.
-const SWITCH_LINK_TTL_MS: i64 = 5 * 60 * 1000;
+/// How long a one-time link to a signed-in page (organization switcher, passkeys) can wait to
+/// be opened.
+const LINK_TTL_MS: i64 = 5 * 60 * 1000;
 
 /// What `POST /user_management/sessions/{id}/organization_switch` takes: where to send the
 /// browser back, as for `/authorize`.
@@ -743,16 +1025,16 @@ pub struct SwitchLink {
     pub expires_at: portico_domain::Timestamp,
 }
 
-/// Creates a one-time link that shows a signed-in user their organizations and returns to the
-/// app with a code for the one they choose; exchanging that code continues `session_id` in the
-/// chosen organization. The app's backend asks for it (with its API key), so the link stands in
-/// for the sign-in the session already proved.
-pub async fn begin_switch(app: &App, session_id: &str, request: SwitchRequest) -> Result<SwitchLink> {
-    let now = app.now();
+/// The live session a one-time link is for, and the client it returns to; a missing, unknown
+/// or ended one is a field error in `checker`.
+async fn link_subject(
+    app: &App,
+    session_id: &str,
+    client_text: &str,
+    checker: &mut portico_domain::validation::Checker,
+) -> Result<(portico_domain::session::Session, Option<portico_store::clients::ClientRecord>)> {
+    use portico_domain::validation::FieldError;
     let id = portico_domain::SessionId::parse(session_id).ok_or_else(|| Error::not_found("Session", session_id))?;
-    let mut checker = portico_domain::validation::Checker::new();
-    let client_text = request.client_id.as_deref().unwrap_or_default();
-    let redirect_uri = request.redirect_uri.as_deref().unwrap_or_default();
     let mut reader = app.db.read().await?;
     let session = portico_store::sessions::get(reader.conn(), &id)
         .await?
@@ -762,69 +1044,38 @@ pub async fn begin_switch(app: &App, session_id: &str, request: SwitchRequest) -
         None => None,
     };
     drop(reader);
-    if !session.is_live(now, app.settings.session_limits) {
-        checker.push(portico_domain::validation::FieldError::new(
-            "session_id",
-            "session_ended",
-            "The session has ended; the user must sign in again.",
-        ));
+    if !session.is_live(app.now(), app.settings.session_limits) {
+        checker.push(FieldError::new("session_id", "session_ended", "The session has ended; the user must sign in again."));
     }
     match &client {
-        None if client_text.is_empty() => {
-            checker.push(portico_domain::validation::FieldError::new("client_id", "required", "client_id is required."))
-        }
-        None => checker.push(portico_domain::validation::FieldError::new(
+        None if client_text.is_empty() => checker.push(FieldError::new("client_id", "required", "client_id is required.")),
+        None => checker.push(FieldError::new(
             "client_id",
             "invalid_client",
             format!("Client '{client_text}' does not exist."),
         )),
-        Some(_) if redirect_uri.is_empty() => checker.push(portico_domain::validation::FieldError::new(
-            "redirect_uri",
-            "required",
-            "redirect_uri is required.",
-        )),
-        Some(client) if !client.redirect_uris.iter().any(|allowed| allowed == redirect_uri) => {
-            checker.push(portico_domain::validation::FieldError::new(
-                "redirect_uri",
-                "redirect_uri_not_allowed",
-                format!("{redirect_uri} is not one of the client's redirect URIs."),
-            ))
-        }
         Some(_) => {}
     }
-    let code_challenge = match (request.code_challenge.as_deref(), request.code_challenge_method.as_deref()) {
-        (None | Some(""), None | Some("")) => None,
-        (Some(challenge), Some("S256"))
-            if (43..=128).contains(&challenge.len())
-                && challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
-        {
-            Some(challenge.to_owned())
-        }
-        (Some(_), Some("S256")) => {
-            checker.push(portico_domain::validation::FieldError::new(
-                "code_challenge",
-                "invalid",
-                "code_challenge must be a base64url SHA-256 digest.",
-            ));
-            None
-        }
-        _ => {
-            checker.push(portico_domain::validation::FieldError::new(
-                "code_challenge_method",
-                "invalid",
-                "code_challenge_method must be S256, with a code_challenge.",
-            ));
-            None
-        }
-    };
-    checker.finish()?;
-    let client = client.ok_or_else(|| Error::Internal("validated client missing".into()))?;
+    Ok((session, client))
+}
+
+/// A flow that continues `session` from a one-time link, stored under the link's digest.
+async fn issue_link(
+    app: &App,
+    session: &portico_domain::session::Session,
+    client: &portico_store::clients::ClientRecord,
+    purpose: &str,
+    redirect_uri: &str,
+    state: Option<String>,
+    code_challenge: Option<String>,
+) -> Result<String> {
+    let now = app.now();
     let link = codes::new_token()?;
     let flow = SignInFlow {
         id: app.ids.next_ulid(now).to_string(),
         client_id: client.id.to_string(),
         redirect_uri: redirect_uri.to_owned(),
-        state: request.state.filter(|s| !s.is_empty()),
+        state,
         code_challenge,
         organization_hint: session.organization_id.as_ref().map(ToString::to_string),
         invitation_id: None,
@@ -836,25 +1087,78 @@ pub async fn begin_switch(app: &App, session_id: &str, request: SwitchRequest) -
         mfa_verified_at: None,
         pending_organization_id: None,
         enrolling_factor_id: None,
+        purpose: purpose.to_owned(),
         created_at: now.unix_ms(),
         updated_at: now.unix_ms(),
-        expires_at: now.plus_ms(SWITCH_LINK_TTL_MS).unix_ms(),
+        expires_at: now.plus_ms(LINK_TTL_MS).unix_ms(),
     };
     let mut tx = app.db.begin().await?;
     portico_store::sign_in_flows::insert(tx.conn(), &flow, &portico_crypto::secret::sha256_hex(&link)).await?;
     tx.commit().await?;
+    Ok(link)
+}
+
+/// Creates a one-time link that shows a signed-in user their organizations and returns to the
+/// app with a code for the one they choose; exchanging that code continues `session_id` in the
+/// chosen organization. The app's backend asks for it (with its API key), so the link stands in
+/// for the sign-in the session already proved.
+pub async fn begin_switch(app: &App, session_id: &str, request: SwitchRequest) -> Result<SwitchLink> {
+    use portico_domain::validation::FieldError;
+    let now = app.now();
+    let mut checker = portico_domain::validation::Checker::new();
+    let redirect_uri = request.redirect_uri.as_deref().unwrap_or_default();
+    let (session, client) =
+        link_subject(app, session_id, request.client_id.as_deref().unwrap_or_default(), &mut checker).await?;
+    match &client {
+        Some(_) if redirect_uri.is_empty() => {
+            checker.push(FieldError::new("redirect_uri", "required", "redirect_uri is required."))
+        }
+        Some(client) if !client.redirect_uris.iter().any(|allowed| allowed == redirect_uri) => {
+            checker.push(FieldError::new(
+                "redirect_uri",
+                "redirect_uri_not_allowed",
+                format!("{redirect_uri} is not one of the client's redirect URIs."),
+            ))
+        }
+        _ => {}
+    }
+    let code_challenge = match (request.code_challenge.as_deref(), request.code_challenge_method.as_deref()) {
+        (None | Some(""), None | Some("")) => None,
+        (Some(challenge), Some("S256"))
+            if (43..=128).contains(&challenge.len())
+                && challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            Some(challenge.to_owned())
+        }
+        (Some(_), Some("S256")) => {
+            checker.push(FieldError::new("code_challenge", "invalid", "code_challenge must be a base64url SHA-256 digest."));
+            None
+        }
+        _ => {
+            checker.push(FieldError::new(
+                "code_challenge_method",
+                "invalid",
+                "code_challenge_method must be S256, with a code_challenge.",
+            ));
+            None
+        }
+    };
+    checker.finish()?;
+    let client = client.ok_or_else(|| Error::Internal("validated client missing".into()))?;
+    let state = request.state.filter(|s| !s.is_empty());
+    let link = issue_link(app, &session, &client, SIGN_IN, redirect_uri, state, code_challenge).await?;
     Ok(SwitchLink {
         object: "organization_switch",
         url: append_query(&format!("{}/switch-organization", app.public_url()), &[("token", &link)]),
         session_id: session.id.to_string(),
-        expires_at: now.plus_ms(SWITCH_LINK_TTL_MS),
+        expires_at: now.plus_ms(LINK_TTL_MS),
     })
 }
 
-/// Opens an organization-switcher link in a browser: the link works once, and from then on the
-/// flow answers to the returned cookie. `None` when the link is unknown, used or expired, or its
-/// session has ended.
-pub async fn open_switch(app: &App, link: &str) -> Result<Option<Started>> {
+/// Hands a one-time link's flow to the browser: the link works once, and from then on the flow
+/// answers to the returned cookie. `None` when the link is unknown, used, expired or made for
+/// another page, or its session has ended.
+async fn open_link(app: &App, link: &str, purpose: &str) -> Result<Option<(String, SignInFlow)>> {
     let now = app.now();
     let cookie = codes::new_token()?;
     let mut tx = app.db.begin().await?;
@@ -862,8 +1166,9 @@ pub async fn open_switch(app: &App, link: &str) -> Result<Option<Started>> {
         tx.conn(),
         &portico_crypto::secret::sha256_hex(link),
         &portico_crypto::secret::sha256_hex(&cookie),
+        purpose,
         now,
-        // Opened in time: the person gets as long to choose as any sign-in flow.
+        // Opened in time: the person gets as long as any sign-in flow.
         now.plus_ms(FLOW_TTL_MS),
     )
     .await?;
@@ -872,15 +1177,25 @@ pub async fn open_switch(app: &App, link: &str) -> Result<Option<Started>> {
         return Ok(None);
     }
     let Some(flow) = find(app, &cookie).await? else { return Ok(None) };
+    Ok(live_session_of(app, &flow).await?.map(|_| (cookie, flow)))
+}
+
+/// The live session a flow continues.
+async fn live_session_of(app: &App, flow: &SignInFlow) -> Result<Option<portico_domain::session::Session>> {
     let Some(session_id) = flow.continues_session_id.as_deref().and_then(portico_domain::SessionId::parse) else {
         return Ok(None);
     };
     let mut reader = app.db.read().await?;
-    let live = portico_store::sessions::get(reader.conn(), &session_id)
+    Ok(portico_store::sessions::get(reader.conn(), &session_id)
         .await?
-        .is_some_and(|s| s.is_live(now, app.settings.session_limits));
-    drop(reader);
-    Ok(live.then_some(Started { cookie, flow, first_page: FirstPage::ChooseOrganization }))
+        .filter(|s| s.is_live(app.now(), app.settings.session_limits)))
+}
+
+/// Opens an organization-switcher link in a browser.
+pub async fn open_switch(app: &App, link: &str) -> Result<Option<Started>> {
+    Ok(open_link(app, link, SIGN_IN)
+        .await?
+        .map(|(cookie, flow)| Started { cookie, flow, first_page: FirstPage::ChooseOrganization }))
 }
 
 /// A replayed code: revoke the session its first exchange issued (RFC 9700 §4.5.3 / RFC 6749 §4.1.2).

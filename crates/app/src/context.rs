@@ -66,6 +66,8 @@ pub struct AppSettings {
     pub branding: Branding,
     /// The environment's own sign-in rules, which every organization's policy adds to.
     pub environment_policy: portico_domain::policy::Policy,
+    /// Where passkeys work (the RP ID and the origins of the hosted pages); `None` turns them off.
+    pub passkeys: Option<portico_crypto::webauthn::RelyingParty>,
 }
 
 impl Default for AppSettings {
@@ -88,6 +90,10 @@ impl Default for AppSettings {
             require_email_verification: true,
             branding: Branding::default(),
             environment_policy: portico_domain::policy::Policy::default(),
+            passkeys: Some(portico_crypto::webauthn::RelyingParty {
+                id: "localhost".to_owned(),
+                origins: vec!["http://localhost:8080".to_owned()],
+            }),
         }
     }
 }

@@ -28,6 +28,7 @@ pub mod mfa;
 pub mod organization_domains;
 pub mod organizations;
 pub mod password_resets;
+pub mod passkeys;
 pub mod passwords;
 pub mod permissions;
 pub mod policies;

@@ -1,5 +1,5 @@
 //! Periodic clean-up: events past their retention, idempotency keys past 24 hours, and the
-//! short-lived secrets of sign-in (flows, codes, reset links) a day after they expired.
+//! short-lived secrets of sign-in (flows, passkey challenges, codes, reset links) a day after they expired.
 
 use crate::App;
 use crate::error::Result;
@@ -24,7 +24,8 @@ pub async fn purge_expired(app: &App) -> Result<Purged> {
     // No limit window lasts a day; older counters only take space.
     let rate_limit_windows = portico_store::rate_limits::purge_before(tx.conn(), now.plus_ms(-RETENTION_MS)).await?;
     let day_ago = now.plus_ms(-RETENTION_MS);
-    let sign_in_leftovers = portico_store::sign_in_flows::purge_expired(tx.conn(), now).await?
+    let sign_in_leftovers = portico_store::passkeys::purge_expired_ceremonies(tx.conn(), now).await?
+        + portico_store::sign_in_flows::purge_expired(tx.conn(), now).await?
         + portico_store::authorization_codes::purge_before(tx.conn(), day_ago).await?
         + portico_store::one_time_codes::purge_before(tx.conn(), day_ago).await?
         + portico_store::password_resets::purge_before(tx.conn(), day_ago).await?;

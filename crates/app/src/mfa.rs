@@ -437,7 +437,7 @@ fn normalize_recovery_code(code: &str) -> String {
         .collect()
 }
 
-/// Whether the user has a factor that counts for sign-in.
+/// Whether the user has a second factor that counts for sign-in: an authenticator app or a passkey.
 pub(crate) async fn has_second_factor(app: &App, user: &UserId) -> Result<bool> {
     let mut reader = app.db.read().await?;
     Ok(portico_store::auth_factors::has_verified(reader.conn(), user).await?)

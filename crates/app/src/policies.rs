@@ -43,6 +43,7 @@ pub struct PolicyUpdate {
 pub(crate) fn method_of(auth_method: &str) -> Method {
     match AuthMethod::parse_session_name(auth_method) {
         Some(AuthMethod::MagicCode) => Method::MagicAuth,
+        Some(AuthMethod::Passkey) => Method::Passkey,
         _ => Method::Password,
     }
 }

@@ -59,6 +59,8 @@ pub mod names {
     pub const INVITATION_RESENT: &str = "invitation.resent";
     pub const AUTHENTICATION_MFA_SUCCEEDED: &str = "authentication.mfa_succeeded";
     pub const AUTHENTICATION_MFA_FAILED: &str = "authentication.mfa_failed";
+    pub const AUTHENTICATION_PASSKEY_SUCCEEDED: &str = "authentication.passkey_succeeded";
+    pub const AUTHENTICATION_PASSKEY_FAILED: &str = "authentication.passkey_failed";
     pub const ORGANIZATION_POLICY_UPDATED: &str = "organization.policy_updated";
 }
 

@@ -155,6 +155,8 @@ define_id!(/// A second factor of a user (TOTP).
     AuthFactorId, "auth_factor");
 define_id!(/// A challenge to verify a code from a second factor.
     AuthChallengeId, "auth_challenge");
+define_id!(/// A user's passkey (WebAuthn credential).
+    PasskeyId, "passkey");
 
 #[cfg(test)]
 mod tests {

@@ -15,6 +15,7 @@ pub mod metadata;
 pub mod one_time_code;
 pub mod organization;
 pub mod organization_domain;
+pub mod passkey;
 pub mod password;
 pub mod permission;
 pub mod policy;

@@ -19,6 +19,8 @@ pub enum SessionStatus {
 pub enum AuthMethod {
     Password,
     MagicCode,
+    /// A passkey that verified the user (a PIN or biometric on the device): two factors at once.
+    Passkey,
 }
 
 impl AuthMethod {
@@ -26,6 +28,7 @@ impl AuthMethod {
         match self {
             AuthMethod::Password => "password",
             AuthMethod::MagicCode => "magic_code",
+            AuthMethod::Passkey => "passkey",
         }
     }
 
@@ -33,6 +36,7 @@ impl AuthMethod {
         match self {
             AuthMethod::Password => "Password",
             AuthMethod::MagicCode => "MagicAuth",
+            AuthMethod::Passkey => "Passkey",
         }
     }
 
@@ -40,6 +44,7 @@ impl AuthMethod {
         match text {
             "password" => Some(AuthMethod::Password),
             "magic_code" => Some(AuthMethod::MagicCode),
+            "passkey" => Some(AuthMethod::Passkey),
             _ => None,
         }
     }

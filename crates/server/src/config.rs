@@ -46,6 +46,17 @@ pub struct FileConfig {
     pub branding: BrandingSection,
     #[serde(default)]
     pub email: EmailSection,
+    #[serde(default)]
+    pub passkeys: PasskeysSection,
+}
+
+/// Where passkeys work. By default the RP ID is the public URL's host and the only origin is the
+/// public URL's; an RP ID of a parent domain lets passkeys work across its subdomains.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasskeysSection {
+    pub rp_id: Option<String>,
+    pub origins: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -189,6 +200,59 @@ pub struct Settings {
     pub branding: portico_app::branding::Branding,
     /// SMTP URL and sender; `None` in dev mode means the dev mailbox.
     pub smtp: Option<(String, String)>,
+    /// The passkeys' RP ID and the origins of the hosted pages; `None` when passkeys are off
+    /// (the public URL's host is an IP address and no RP ID was given).
+    pub passkeys: Option<(String, Vec<String>)>,
+}
+
+/// `scheme://host[:port]` of an http(s) URL with nothing after it but an optional `/`, and its host.
+fn split_origin(url: &str) -> Option<(String, String)> {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
+    let authority = rest.trim_end_matches('/');
+    if authority.is_empty() || authority.contains(['/', '?', '#', '@']) {
+        return None;
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default().to_owned(),
+        None => authority.rsplit_once(':').map_or(authority, |(host, _)| host).to_owned(),
+    };
+    Some((url.trim_end_matches('/').to_owned(), host.to_ascii_lowercase()))
+}
+
+/// The passkeys' relying party from the configuration, checked: the RP ID is a domain (browsers
+/// refuse IP addresses) and every origin is on it or one of its subdomains, over https (http only
+/// for localhost).
+fn passkeys_from(public_url: &str, section: PasskeysSection) -> Result<Option<(String, Vec<String>)>> {
+    let rp_id = std::env::var("PORTICO_PASSKEY_RP_ID").ok().filter(|v| !v.is_empty()).or(section.rp_id);
+    let origins = std::env::var("PORTICO_PASSKEY_ORIGINS")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(|v| v.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect())
+        .or(section.origins);
+    let (public_origin, public_host) =
+        split_origin(public_url).with_context(|| format!("public_url {public_url:?} is not a plain origin"))?;
+    let is_ip = |host: &str| host.parse::<std::net::IpAddr>().is_ok();
+    let rp_id = match rp_id {
+        Some(id) => id.trim().to_ascii_lowercase(),
+        None if is_ip(&public_host) => return Ok(None),
+        None => public_host,
+    };
+    if rp_id.is_empty() || is_ip(&rp_id) || rp_id.contains(['/', ':', ' ']) {
+        bail!("passkeys.rp_id must be a domain name such as example.com (PORTICO_PASSKEY_RP_ID), not {rp_id:?}");
+    }
+    let origins = origins.unwrap_or_else(|| vec![public_origin]);
+    for origin in &origins {
+        let (_, host) = split_origin(origin).with_context(|| {
+            format!("passkeys.origins: {origin:?} is not an origin such as https://auth.example.com (PORTICO_PASSKEY_ORIGINS)")
+        })?;
+        if host != rp_id && !host.ends_with(&format!(".{rp_id}")) {
+            bail!("passkeys.origins: {origin:?} is not on the RP ID {rp_id:?} or one of its subdomains");
+        }
+        if origin.starts_with("http://") && host != "localhost" {
+            bail!("passkeys.origins: {origin:?} must be https:// (browsers allow passkeys over http only on localhost)");
+        }
+    }
+    Ok(Some((rp_id, origins.iter().map(|o| o.trim_end_matches('/').to_owned()).collect())))
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -302,6 +366,7 @@ impl Settings {
         };
         let require_email_verification = file.sign_in.require_email_verification.unwrap_or(true);
         let require_mfa = file.sign_in.require_mfa.unwrap_or(false);
+        let passkeys = passkeys_from(&public_url, file.passkeys)?;
         let database_url = overrides.database_url.clone().or(file.database_url).filter(|u| !u.is_empty());
         let database = match database_url {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Database::Postgres(url),
@@ -363,6 +428,7 @@ impl Settings {
             code_checks_per_ip_per_minute,
             require_email_verification,
             require_mfa,
+            passkeys,
             branding,
             smtp,
         })
@@ -454,6 +520,33 @@ mod tests {
             load_with("database_url = \"sqlite://x.db\"\n[roles]\ndefault_role = \"viewer\"", overrides).unwrap();
         assert!(matches!(settings.database, Database::Postgres(_)));
         assert_eq!(settings.default_role, "viewer");
+    }
+
+    #[test]
+    fn passkeys_follow_the_public_url_unless_configured() {
+        let on = |url: &str| passkeys_from(url, PasskeysSection::default());
+        assert_eq!(
+            on("http://localhost:8080").unwrap(),
+            Some(("localhost".into(), vec!["http://localhost:8080".into()]))
+        );
+        assert_eq!(
+            on("https://auth.example.com/").unwrap(),
+            Some(("auth.example.com".into(), vec!["https://auth.example.com".into()]))
+        );
+        assert_eq!(on("http://127.0.0.1:8080").unwrap(), None, "browsers refuse IP addresses as RP IDs");
+        let parent = PasskeysSection {
+            rp_id: Some("example.com".into()),
+            origins: Some(vec!["https://auth.example.com".into(), "https://example.com".into()]),
+        };
+        assert_eq!(passkeys_from("https://auth.example.com", parent).unwrap().unwrap().1.len(), 2);
+        let elsewhere = PasskeysSection { rp_id: Some("example.com".into()), origins: Some(vec!["https://evil.test".into()]) };
+        let error = passkeys_from("https://auth.example.com", elsewhere).unwrap_err().to_string();
+        assert!(error.contains("evil.test") && error.contains("example.com"), "{error}");
+        let plain_http =
+            PasskeysSection { rp_id: Some("example.com".into()), origins: Some(vec!["http://auth.example.com".into()]) };
+        assert!(passkeys_from("https://auth.example.com", plain_http).unwrap_err().to_string().contains("https://"));
+        let ip = PasskeysSection { rp_id: Some("10.0.0.1".into()), origins: None };
+        assert!(passkeys_from("https://auth.example.com", ip).unwrap_err().to_string().contains("domain name"));
     }
 
     #[test]

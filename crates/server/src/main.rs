@@ -320,6 +320,10 @@ async fn open_app(settings: &Settings) -> Result<App> {
             mfa_required: settings.require_mfa,
             ..portico_domain::policy::Policy::default()
         },
+        passkeys: settings
+            .passkeys
+            .clone()
+            .map(|(id, origins)| portico_crypto::webauthn::RelyingParty { id, origins }),
     };
     let app = App::new(db, Arc::new(SystemClock), Arc::new(SystemDnsResolver::new()), app_settings);
     Ok(match &settings.smtp {
@@ -380,6 +384,13 @@ async fn serve(settings: Settings) -> Result<()> {
         if app.uses_dev_mailbox() {
             println!("  Emails (sign-in codes, links) land in the dev mailbox: {}/_dev/mail", settings.public_url);
         }
+    }
+    match &settings.passkeys {
+        Some((rp_id, origins)) => tracing::info!(rp_id, origins = %origins.join(", "), "passkeys are on"),
+        None => println!(
+            "  Passkeys are off: browsers refuse them for an IP address ({}). Use a host name, or set passkeys.rp_id.",
+            settings.public_url
+        ),
     }
     let service = portico_web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, service)

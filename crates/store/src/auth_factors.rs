@@ -55,11 +55,13 @@ pub async fn list_for_user(conn: Conn<'_>, user: &UserId) -> Result<Vec<FactorRo
     fetch_all(conn, &sql, &values![user.as_str()]).await
 }
 
-/// Whether the user has a factor they proved they can use.
+/// Whether the user has a second factor they proved they can use: a verified TOTP factor or a
+/// passkey.
 pub async fn has_verified(conn: Conn<'_>, user: &UserId) -> Result<bool> {
     let row: Option<(String,)> = fetch_optional(
         conn,
-        "SELECT id FROM auth_factors WHERE user_id = $1 AND verified_at IS NOT NULL LIMIT 1",
+        "SELECT id FROM auth_factors WHERE user_id = $1 AND verified_at IS NOT NULL \
+         UNION ALL SELECT id FROM passkeys WHERE user_id = $1 LIMIT 1",
         &values![user.as_str()],
     )
     .await?;

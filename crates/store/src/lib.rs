@@ -50,6 +50,7 @@ pub mod organization_domains;
 pub mod organization_policies;
 pub mod organizations;
 pub mod page;
+pub mod passkeys;
 pub mod password_resets;
 pub mod pending_authentications;
 pub mod permissions;

@@ -51,12 +51,14 @@ pub struct MemberRow {
     pub has_second_factor: bool,
 }
 
-/// The organization's active members, with whether each has a verified second factor.
+/// The organization's active members, with whether each has a verified second factor (TOTP or a
+/// passkey).
 pub async fn active_members(conn: Conn<'_>, organization: &OrganizationId) -> Result<Vec<MemberRow>> {
     fetch_all(
         conn,
         "SELECT m.id AS membership_id, u.id AS user_id, u.email AS email, u.first_name AS first_name, \
-         EXISTS (SELECT 1 FROM auth_factors f WHERE f.user_id = u.id AND f.verified_at IS NOT NULL) AS has_second_factor \
+         (EXISTS (SELECT 1 FROM auth_factors f WHERE f.user_id = u.id AND f.verified_at IS NOT NULL) \
+          OR EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = u.id)) AS has_second_factor \
          FROM organization_memberships m JOIN users u ON u.id = m.user_id \
          WHERE m.organization_id = $1 AND m.status = 'active' ORDER BY m.id",
         &values![organization.as_str()],

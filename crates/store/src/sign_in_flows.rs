@@ -32,6 +32,9 @@ pub struct SignInFlow {
     pub pending_organization_id: Option<String>,
     /// The TOTP factor being enrolled on the enrollment page (kept so a reload shows the same code).
     pub enrolling_factor_id: Option<String>,
+    /// What the flow is for: `sign_in` (also the organization switcher) or `passkeys` (the
+    /// signed-in user's passkey page).
+    pub purpose: String,
     pub created_at: i64,
     pub updated_at: i64,
     pub expires_at: i64,
@@ -45,15 +48,15 @@ impl SignInFlow {
 
 const COLUMNS: &str = "id, client_id, redirect_uri, state, code_challenge, organization_hint, \
     invitation_id, email, user_id, auth_method, email_verification_id, continues_session_id, mfa_verified_at, \
-    pending_organization_id, enrolling_factor_id, created_at, updated_at, expires_at";
+    pending_organization_id, enrolling_factor_id, purpose, created_at, updated_at, expires_at";
 
 pub async fn insert(conn: Conn<'_>, flow: &SignInFlow, cookie_sha256: &str) -> Result<()> {
     execute(
         conn,
         "INSERT INTO sign_in_flows (id, cookie_sha256, client_id, redirect_uri, state, code_challenge, \
          organization_hint, invitation_id, email, user_id, auth_method, email_verification_id, continues_session_id, \
-         created_at, updated_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+         purpose, created_at, updated_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         &values![
             &flow.id,
             cookie_sha256,
@@ -68,6 +71,7 @@ pub async fn insert(conn: Conn<'_>, flow: &SignInFlow, cookie_sha256: &str) -> R
             &flow.auth_method,
             &flow.email_verification_id,
             &flow.continues_session_id,
+            &flow.purpose,
             flow.created_at,
             flow.updated_at,
             flow.expires_at
@@ -85,19 +89,21 @@ pub async fn find_by_cookie(conn: Conn<'_>, cookie_sha256: &str, now: Timestamp)
 
 /// Hands a flow from a one-time link to a browser cookie: the flow found by the link's digest
 /// now answers to the cookie's digest only, so the link works once, and lives until
-/// `expires_at`. Returns false when the link is unknown, already used or expired.
+/// `expires_at`. Returns false when the link is unknown, already used, expired, or made for
+/// another `purpose`.
 pub async fn claim_link(
     conn: Conn<'_>,
     link_sha256: &str,
     cookie_sha256: &str,
+    purpose: &str,
     now: Timestamp,
     expires_at: Timestamp,
 ) -> Result<bool> {
     let changed = execute(
         conn,
         "UPDATE sign_in_flows SET cookie_sha256 = $2, updated_at = $3, expires_at = $4 \
-         WHERE cookie_sha256 = $1 AND continues_session_id IS NOT NULL AND expires_at > $3",
-        &values![link_sha256, cookie_sha256, now, expires_at],
+         WHERE cookie_sha256 = $1 AND continues_session_id IS NOT NULL AND purpose = $5 AND expires_at > $3",
+        &values![link_sha256, cookie_sha256, now, expires_at, purpose],
     )
     .await?;
     Ok(changed == 1)

@@ -1,5 +1,6 @@
 //! Second factors in the WorkOS shapes: `/user_management/users/{id}/auth_factors`,
-//! `/auth/factors/{id}`, `/auth/factors/{id}/challenge` and `/auth/challenges/{id}/verify`.
+//! `/auth/factors/{id}`, `/auth/factors/{id}/challenge` and `/auth/challenges/{id}/verify`; and
+//! a user's passkeys (`/user_management/users/{id}/passkeys`, `/user_management/passkeys/{id}`).
 
 use super::error::ApiResult;
 use super::extract::ApiJson;
@@ -19,6 +20,26 @@ pub fn routes() -> OpenApiRouter<WebState> {
         .routes(routes!(get_factor, delete_factor))
         .routes(routes!(challenge_factor))
         .routes(routes!(verify_challenge))
+        .routes(routes!(list_passkeys))
+        .routes(routes!(delete_passkey))
+}
+
+/// A user's passkeys (registered on the hosted pages), oldest first.
+#[utoipa::path(get, path = "/user_management/users/{id}/passkeys", tag = "mfa",
+    params(("id" = String, Path, description = "user_…")),
+    responses((status = 200, description = "A list of passkeys"), (status = 404, description = "No such user")))]
+async fn list_passkeys(State(state): State<WebState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let passkeys = portico_app::passkeys::list_for_user(&state.app, &id).await?;
+    Ok(Json(json!({ "object": "list", "data": passkeys, "list_metadata": { "before": null, "after": null } })))
+}
+
+/// Remove a passkey (a user who lost the device, say); it stops working at once.
+#[utoipa::path(delete, path = "/user_management/passkeys/{id}", tag = "mfa",
+    params(("id" = String, Path, description = "passkey_…")),
+    responses((status = 202, description = "Removed"), (status = 404, description = "No such passkey")))]
+async fn delete_passkey(State(state): State<WebState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    portico_app::passkeys::delete(&state.app, &id).await?;
+    Ok(StatusCode::ACCEPTED)
 }
 
 /// Enroll a TOTP factor for a user. The answer carries the secret, its `otpauth://` URI and a

@@ -1,5 +1,6 @@
-//! The stylesheet, and the theme built from the branding configuration. Both are served by
-//! Portico itself (no CDN), so the pages' Content-Security-Policy can stay `style-src 'self'`.
+//! The stylesheet, the theme built from the branding configuration, and the passkey script. All
+//! are served by Portico itself (no CDN), so the pages' Content-Security-Policy can stay
+//! `style-src 'self'; script-src 'self'`.
 
 use crate::WebState;
 use axum::extract::State;
@@ -7,8 +8,9 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 const CSS: &str = include_str!("../../assets/portico.css");
+const PASSKEYS_JS: &str = include_str!("../../assets/passkeys.js");
 
-/// Changes whenever the stylesheet does, so it can be cached for a year.
+/// Changes whenever the stylesheet or the script does, so they can be cached for a year.
 pub const CSS_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 fn theme_css(state: &WebState) -> String {
@@ -29,9 +31,13 @@ pub fn theme_version(state: &WebState) -> String {
 }
 
 fn css_response(body: String) -> Response {
+    asset_response(body, "text/css; charset=utf-8")
+}
+
+fn asset_response(body: String, content_type: &'static str) -> Response {
     let mut response = body.into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     response
@@ -43,4 +49,8 @@ pub async fn stylesheet() -> Response {
 
 pub async fn theme(State(state): State<WebState>) -> Response {
     css_response(theme_css(&state))
+}
+
+pub async fn passkeys_script() -> Response {
+    asset_response(PASSKEYS_JS.to_owned(), "text/javascript; charset=utf-8")
 }

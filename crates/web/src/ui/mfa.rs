@@ -27,7 +27,7 @@ async fn reason(state: &WebState, visitor: &Visitor, flow: &SignInFlow, default_
     }
 }
 
-async fn setup_view(state: &WebState, visitor: &Visitor, flow: &mut SignInFlow) -> Result<MfaSetupPage, Response> {
+pub(super) async fn setup_view(state: &WebState, visitor: &Visitor, flow: &mut SignInFlow) -> Result<MfaSetupPage, Response> {
     let factor = match authorize::enrollment(&state.app, flow).await {
         Ok(factor) => factor,
         Err(error) => {
@@ -104,10 +104,17 @@ pub async fn continue_after_setup(State(state): State<WebState>, visitor: Visito
     carry_on(&state, &visitor, &mut flow).await
 }
 
-async fn verify_view(state: &WebState, visitor: &Visitor, flow: &SignInFlow) -> MfaVerifyPage {
+pub(super) async fn verify_view(state: &WebState, visitor: &Visitor, flow: &SignInFlow) -> MfaVerifyPage {
+    let (has_app, has_passkeys) = authorize::second_factor_kinds(&state.app, flow).await.unwrap_or_else(|error| {
+        tracing::error!(%error, "reading the user's second factors failed");
+        (true, false)
+    });
+    let default_key = if has_passkeys && !has_app { "passkeys.verify_subtitle" } else { "mfa.verify.subtitle" };
     MfaVerifyPage {
         chrome: Chrome::new(state, visitor, "mfa.verify.title"),
-        subtitle: reason(state, visitor, flow, "mfa.verify.subtitle").await,
+        subtitle: reason(state, visitor, flow, default_key).await,
+        has_app,
+        has_passkeys,
     }
 }
 

@@ -9,6 +9,7 @@ mod assets;
 mod mailbox;
 mod mfa;
 mod page;
+mod passkeys;
 mod recovery;
 mod sign_in;
 
@@ -42,6 +43,14 @@ pub fn routes() -> Router<WebState> {
         .route("/mfa/setup", get(mfa::setup_page).post(mfa::submit_setup))
         .route("/mfa/continue", post(mfa::continue_after_setup))
         .route("/mfa/verify", get(mfa::verify_page).post(mfa::submit_verify))
+        .route("/mfa/passkey", post(passkeys::second_factor))
+        .route("/mfa/setup/passkey", post(passkeys::set_up))
+        .route("/sign-in/passkey", post(passkeys::sign_in))
+        .route("/passkeys/options", post(passkeys::options))
+        .route("/passkeys", get(passkeys::settings_page))
+        .route("/passkeys/confirm", post(passkeys::confirm))
+        .route("/passkeys/add", post(passkeys::add))
+        .route("/passkeys/remove", post(passkeys::remove))
         .route("/mfa/soon", get(mfa::grace_page))
         .route("/mfa/later", post(mfa::later))
         .route("/invitation", get(sign_in::invitation))
@@ -52,6 +61,7 @@ pub fn routes() -> Router<WebState> {
         .route("/_dev/mail.json", get(mailbox::json))
         .route("/assets/portico.css", get(assets::stylesheet))
         .route("/assets/theme.css", get(assets::theme))
+        .route("/assets/passkeys.js", get(assets::passkeys_script))
 }
 
 /// The person in front of a hosted page: their language, their CSRF token, the sign-in flow
@@ -70,6 +80,8 @@ pub struct Visitor {
     query: Vec<(String, String)>,
     secure: bool,
     cross_site: bool,
+    /// `scheme://host` this page was asked for at: passkeys work only on the configured origins.
+    pub page_origin: Option<String>,
 }
 
 const LANG_COOKIE: &str = "portico_lang";
@@ -159,6 +171,7 @@ where
             query,
             secure,
             cross_site,
+            page_origin: host.map(|h| format!("{}://{h}", if secure { "https" } else { "http" })),
         })
     }
 }
@@ -207,7 +220,8 @@ impl Visitor {
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
-                "default-src 'none'; style-src 'self'; img-src 'self' https: data:; base-uri 'none'; frame-ancestors 'none'",
+                "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' https: data:; \
+                 base-uri 'none'; frame-ancestors 'none'",
             ),
         );
         if self.new_csrf {

@@ -26,6 +26,8 @@ pub struct Chrome {
     pub notice: Option<String>,
     pub asset_version: &'static str,
     pub theme_version: String,
+    /// Passkeys work on this page's origin: the page loads the passkey script and shows its buttons.
+    pub passkeys: bool,
 }
 
 impl Chrome {
@@ -48,6 +50,10 @@ impl Chrome {
             notice: None,
             asset_version: super::assets::CSS_VERSION,
             theme_version: super::assets::theme_version(state),
+            passkeys: visitor
+                .page_origin
+                .as_deref()
+                .is_some_and(|origin| portico_app::passkeys::available_at(&state.app, origin)),
         }
     }
 
@@ -157,6 +163,30 @@ pub struct MfaRecoveryPage {
 pub struct MfaVerifyPage {
     pub chrome: Chrome,
     pub subtitle: String,
+    /// The user has an authenticator app (and recovery codes).
+    pub has_app: bool,
+    pub has_passkeys: bool,
+}
+
+/// One passkey on the passkeys page.
+pub struct PasskeyItem {
+    pub id: String,
+    pub name: String,
+    /// "Synced · added 2026-11-27 · last used 2026-11-27"
+    pub detail: String,
+    /// "Remove Chrome on macOS", for screen readers.
+    pub remove_label: String,
+}
+
+#[derive(Template)]
+#[template(path = "passkeys.html")]
+pub struct PasskeysPage {
+    pub chrome: Chrome,
+    pub passkeys: Vec<PasskeyItem>,
+    pub fresh: bool,
+    pub has_password: bool,
+    pub return_to: String,
+    pub back_label: String,
 }
 
 #[derive(Template)]
@@ -292,7 +322,8 @@ form_pages!(
     ForgotPasswordPage,
     ResetPasswordPage,
     MfaSetupPage,
-    MfaVerifyPage
+    MfaVerifyPage,
+    PasskeysPage
 );
 
 /// Shows a form page again with `error` explained in the person's language.

@@ -136,7 +136,7 @@ fn start(state: &WebState, visitor: &Visitor, outcome: Result<authorize::Started
     }
 }
 
-fn sign_in_page(state: &WebState, visitor: &Visitor, email: String) -> SignInPage {
+pub(super) fn sign_in_page(state: &WebState, visitor: &Visitor, email: String) -> SignInPage {
     SignInPage { chrome: Chrome::new(state, visitor, "sign_in.title"), email }
 }
 
