@@ -139,6 +139,9 @@ for uri in "${BROWSER_REDIRECT_URIS[@]}"; do ADD_URIS+=(--add-redirect-uri "$uri
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
 # public_url on the same host the tests use, so redirects between the hosted
 # pages keep the browser on one origin (and its cookies).
+# Browsers refuse passkeys for an IP address: the passkey tests reach the same
+# server as http://localhost:$PORT, the origin passkeys are configured for.
+PORTICO_PASSKEY_RP_ID=localhost PORTICO_PASSKEY_ORIGINS="http://localhost:$PORT" \
 "$BIN" serve --mode dev --listen "127.0.0.1:$PORT" --public-url "http://127.0.0.1:$PORT" \
   --data-dir "$DATA_DIR" "${DB_ARGS[@]}" >"$LOG" 2>&1 &
 SERVER_PID=$!
@@ -168,6 +171,7 @@ fi
 echo "compat: portico ready on 127.0.0.1:$PORT"
 
 export PORTICO_URL="http://127.0.0.1:$PORT"
+export PORTICO_PASSKEY_URL="http://localhost:$PORT"
 # The Rust example app (examples/b2b-axum) is built next to the server binary.
 export PORTICO_EXAMPLE_B2B_BIN="$(dirname "$BIN")/portico-example-b2b"
 export PORTICO_API_KEY="$API_KEY"

@@ -59,6 +59,7 @@
     var box = form.querySelector('[data-passkey-error]');
     if (!box) return;
     box.textContent = message;
+    box.setAttribute('role', 'alert');
     box.hidden = false;
   }
 
@@ -99,7 +100,10 @@
         event.preventDefault();
         var button = event.submitter || form.querySelector('button');
         var box = form.querySelector('[data-passkey-error]');
-        if (box) box.hidden = true;
+        if (box) {
+          box.hidden = true;
+          box.removeAttribute('role');
+        }
         run(form, button).catch(function (error) {
           // NotAllowedError: the person closed the prompt, or it timed out.
           var key = error && error.name === 'NotAllowedError' ? 'data-passkey-cancelled' : 'data-passkey-failed';

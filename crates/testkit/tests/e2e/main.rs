@@ -15,6 +15,7 @@ mod ops;
 mod organization_domains;
 mod organizations;
 mod pagination;
+mod passkeys;
 mod policies;
 mod roles;
 mod users;

@@ -47,6 +47,7 @@ pub async fn options(State(state): State<WebState>, visitor: Visitor, body: Byte
             let explained = super::page::explain(visitor.t, &error);
             let code = match &error {
                 portico_app::Error::BadRequest { code, .. } => code,
+                portico_app::Error::Invalid(invalid) => invalid.0.first().map_or("invalid", |e| e.code.as_str()),
                 _ => "invalid",
             };
             let message = explained.messages.first().map(String::as_str).unwrap_or_default();
