@@ -15,6 +15,26 @@ import { API_KEY, CLIENT_ID, PORTICO_URL, uid } from './browser.mjs';
 export const PORTICO_ORIGIN = new URL(PORTICO_URL).origin;
 
 /**
+ * The same server under the name passkeys are configured for: browsers refuse
+ * passkeys on an IP address, so compat/run.sh gives Portico the RP ID
+ * `localhost` and the origin `http://localhost:PORT` (PORTICO_PASSKEY_URL).
+ * Hosted pages at PORTICO_URL never offer passkeys.
+ */
+export const PORTICO_PASSKEY_URL = (
+  process.env.PORTICO_PASSKEY_URL || PORTICO_URL.replace('//127.0.0.1', '//localhost')
+).replace(/\/+$/, '');
+export const PASSKEY_ORIGIN = new URL(PORTICO_PASSKEY_URL).origin;
+
+/** `url` (e.g. a link the API made on PORTICO_URL) on another origin, path and query kept. */
+export function onOrigin(url, origin) {
+  const moved = new URL(url);
+  const target = new URL(origin);
+  moved.protocol = target.protocol;
+  moved.host = target.host;
+  return moved.href;
+}
+
+/**
  * An allowed redirect URI for flows that end outside the example apps: the
  * tests read the code from the browser's request to it (redirectFrom).
  */
@@ -149,16 +169,17 @@ export function authorizeUrl({
  * predicate on URL). Browsers follow the redirect back to the app on their
  * own, and Playwright cannot intercept a redirect's target, so the request is
  * only observed: with nothing listening there, the tab then shows Chromium's
- * error page, which does not matter.
+ * error page, which does not matter. `origin` is where the flow ran
+ * (PASSKEY_ORIGIN for the passkey tests).
  */
-export async function redirectFrom(page, action, match = `${TEST_REDIRECT_URI}?`) {
+export async function redirectFrom(page, action, match = `${TEST_REDIRECT_URI}?`, { origin = PORTICO_ORIGIN } = {}) {
   const matches = typeof match === 'function' ? match : (url) => url.href.startsWith(match);
   const request = page.waitForRequest((r) => r.isNavigationRequest() && matches(new URL(r.url())));
   await action();
   const url = new URL((await request).url());
   // Let that navigation end (in the app, or on Chromium's error page) before
   // the test goes on; a failed navigation rejects the first wait.
-  const leftPortico = () => page.waitForURL((current) => current.origin !== PORTICO_ORIGIN, { waitUntil: 'commit' });
+  const leftPortico = () => page.waitForURL((current) => current.origin !== origin, { waitUntil: 'commit' });
   await leftPortico().catch(leftPortico);
   return url;
 }
@@ -235,10 +256,11 @@ export function structureProblems(page) {
 /**
  * Asserts the page is the hosted page at `path` (and, when given, that its h1
  * matches `heading`) and passes structureProblems. Returns the h1 text.
+ * `origin`: PASSKEY_ORIGIN for the pages the passkey tests open.
  */
-export async function expectHostedPage(page, { path, heading }) {
+export async function expectHostedPage(page, { path, heading, origin = PORTICO_ORIGIN }) {
   const url = new URL(page.url());
-  assert.equal(url.origin, PORTICO_ORIGIN, `on Portico, not ${url}`);
+  assert.equal(url.origin, origin, `on Portico, not ${url}`);
   if (path !== undefined) assert.equal(url.pathname, path, `on ${path}, not ${url.pathname}`);
   const h1 = (await page.locator('h1').first().innerText()).trim();
   if (heading instanceof RegExp) assert.match(h1, heading);

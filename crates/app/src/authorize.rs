@@ -689,8 +689,9 @@ pub async fn second_factor_kinds(app: &App, flow: &SignInFlow) -> Result<(bool, 
 /// on the passkeys page `register` and `confirm`): the options for the browser's WebAuthn call.
 pub async fn passkey_options(app: &App, flow: &SignInFlow, purpose: &str) -> Result<serde_json::Value> {
     use crate::passkeys::Purpose;
-    let purpose = Purpose::parse(purpose)
-        .ok_or_else(|| Error::invalid("purpose", "invalid", "purpose must be sign_in, second_factor, register or confirm."))?;
+    let purpose = Purpose::parse(purpose).ok_or_else(|| {
+        Error::invalid("purpose", "invalid", "purpose must be sign_in, second_factor, register or confirm.")
+    })?;
     let signing_in = flow.purpose == SIGN_IN && flow.continues_session_id.is_none();
     match purpose {
         Purpose::SignIn if signing_in => crate::passkeys::options(app, flow, purpose, None).await,
@@ -726,7 +727,8 @@ pub async fn sign_in_with_passkey(
     origin: &Origin,
 ) -> Result<Next> {
     passkey_flow_only(flow)?;
-    let user = crate::passkeys::authenticate(app, flow, crate::passkeys::Purpose::SignIn, None, response, origin).await?;
+    let user =
+        crate::passkeys::authenticate(app, flow, crate::passkeys::Purpose::SignIn, None, response, origin).await?;
     flow.email = Some(user.email.as_str().to_owned());
     flow.mfa_verified_at = Some(app.now().unix_ms());
     proceed(app, flow, user, AuthMethod::Passkey, origin).await
@@ -759,6 +761,8 @@ pub async fn set_up_passkey(
     passkey_flow_only(flow)?;
     let user = user_for_enrollment(app, flow).await?;
     crate::passkeys::register(app, flow, &user, response, origin).await?;
+    // The authenticator-app enrollment the set-up page started is not wanted any more.
+    crate::mfa::drop_unfinished_enrollment(app, &user.id).await?;
     flow.mfa_verified_at = Some(app.now().unix_ms());
     flow.enrolling_factor_id = None;
     save(app, flow).await?;
@@ -814,9 +818,7 @@ pub async fn begin_passkey_settings(
             "invalid",
             "return_to must be an absolute http(s) URL of the application.",
         )),
-        (Some(client), Some(origin))
-            if !client.redirect_uris.iter().any(|uri| origin_of(uri) == Some(origin)) =>
-        {
+        (Some(client), Some(origin)) if !client.redirect_uris.iter().any(|uri| origin_of(uri) == Some(origin)) => {
             checker.push(FieldError::new(
                 "return_to",
                 "return_to_not_allowed",
@@ -826,7 +828,11 @@ pub async fn begin_passkey_settings(
         _ => {}
     }
     if app.settings.passkeys.is_none() {
-        checker.push(FieldError::new("session_id", "passkeys_unavailable", "Passkeys are not available on this server."));
+        checker.push(FieldError::new(
+            "session_id",
+            "passkeys_unavailable",
+            "Passkeys are not available on this server.",
+        ));
     }
     checker.finish()?;
     let client = client.ok_or_else(|| Error::Internal("validated client missing".into()))?;
@@ -853,7 +859,7 @@ async fn settings_user(app: &App, flow: &SignInFlow) -> Result<User> {
     live_session_of(app, flow).await?.ok_or_else(ended)?;
     let id = flow.user().ok_or_else(ended)?;
     let mut reader = app.db.read().await?;
-    Ok(portico_store::users::get(reader.conn(), &id).await?.ok_or_else(ended)?)
+    portico_store::users::get(reader.conn(), &id).await?.ok_or_else(ended)
 }
 
 /// What the passkeys page shows.
@@ -1045,10 +1051,16 @@ async fn link_subject(
     };
     drop(reader);
     if !session.is_live(app.now(), app.settings.session_limits) {
-        checker.push(FieldError::new("session_id", "session_ended", "The session has ended; the user must sign in again."));
+        checker.push(FieldError::new(
+            "session_id",
+            "session_ended",
+            "The session has ended; the user must sign in again.",
+        ));
     }
     match &client {
-        None if client_text.is_empty() => checker.push(FieldError::new("client_id", "required", "client_id is required.")),
+        None if client_text.is_empty() => {
+            checker.push(FieldError::new("client_id", "required", "client_id is required."))
+        }
         None => checker.push(FieldError::new(
             "client_id",
             "invalid_client",
@@ -1131,7 +1143,11 @@ pub async fn begin_switch(app: &App, session_id: &str, request: SwitchRequest) -
             Some(challenge.to_owned())
         }
         (Some(_), Some("S256")) => {
-            checker.push(FieldError::new("code_challenge", "invalid", "code_challenge must be a base64url SHA-256 digest."));
+            checker.push(FieldError::new(
+                "code_challenge",
+                "invalid",
+                "code_challenge must be a base64url SHA-256 digest.",
+            ));
             None
         }
         _ => {
@@ -1193,9 +1209,11 @@ async fn live_session_of(app: &App, flow: &SignInFlow) -> Result<Option<portico_
 
 /// Opens an organization-switcher link in a browser.
 pub async fn open_switch(app: &App, link: &str) -> Result<Option<Started>> {
-    Ok(open_link(app, link, SIGN_IN)
-        .await?
-        .map(|(cookie, flow)| Started { cookie, flow, first_page: FirstPage::ChooseOrganization }))
+    Ok(open_link(app, link, SIGN_IN).await?.map(|(cookie, flow)| Started {
+        cookie,
+        flow,
+        first_page: FirstPage::ChooseOrganization,
+    }))
 }
 
 /// A replayed code: revoke the session its first exchange issued (RFC 9700 §4.5.3 / RFC 6749 §4.1.2).

@@ -452,6 +452,14 @@ pub(crate) async fn verified_factors(app: &App, user: &UserId) -> Result<Vec<(St
 
 /// The factor the hosted enrollment page shows: the one already in progress for this flow when
 /// it still exists, otherwise a new one (older unfinished enrollments are dropped).
+/// Removes the user's TOTP factors that were never confirmed with a code.
+pub(crate) async fn drop_unfinished_enrollment(app: &App, user: &UserId) -> Result<()> {
+    let mut tx = app.db.begin().await?;
+    portico_store::auth_factors::delete_unverified(tx.conn(), user).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 pub(crate) async fn hosted_enrollment(app: &App, user: &User, in_progress: Option<&str>) -> Result<AuthFactor> {
     if let Some(id) = in_progress {
         let mut reader = app.db.read().await?;
@@ -467,9 +475,7 @@ pub(crate) async fn hosted_enrollment(app: &App, user: &User, in_progress: Optio
             return Ok(view);
         }
     }
-    let mut tx = app.db.begin().await?;
-    portico_store::auth_factors::delete_unverified(tx.conn(), &user.id).await?;
-    tx.commit().await?;
+    drop_unfinished_enrollment(app, &user.id).await?;
     let secret = portico_crypto::totp::new_secret().map_err(|e| Error::Internal(e.to_string()))?;
     let (factor, _) =
         new_totp_factor(app, user, &app.settings.branding.product_name, user.email.as_str(), secret, false).await?;

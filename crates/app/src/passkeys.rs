@@ -6,10 +6,10 @@
 //! biometric on the device), so a passkey counts as two factors: it satisfies an organization's
 //! MFA rule on its own, and serves as the second factor after a password.
 
+use crate::App;
 use crate::error::{Error, Result};
 use crate::events;
 use crate::sessions::Origin;
-use crate::App;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use portico_crypto::webauthn::{self, RelyingParty, WebauthnError};
@@ -164,7 +164,12 @@ fn credential_descriptors(rows: &[PasskeyRow]) -> Vec<serde_json::Value> {
 /// Starts a ceremony for the flow: stores its challenge and returns the options for
 /// `navigator.credentials.create()` (register) or `.get()` (the others), with binary values in
 /// base64url. `user` is the flow's signed-in user, for every purpose but sign-in.
-pub(crate) async fn options(app: &App, flow: &SignInFlow, purpose: Purpose, user: Option<&User>) -> Result<serde_json::Value> {
+pub(crate) async fn options(
+    app: &App,
+    flow: &SignInFlow,
+    purpose: Purpose,
+    user: Option<&User>,
+) -> Result<serde_json::Value> {
     let rp = relying_party(app)?;
     let now = app.now();
     let challenge = portico_crypto::secret::random_bytes::<32>().map_err(|e| Error::Internal(e.to_string()))?;
@@ -176,7 +181,10 @@ pub(crate) async fn options(app: &App, flow: &SignInFlow, purpose: Purpose, user
     let options = match (purpose, user) {
         (Purpose::Register, Some(user)) => {
             if existing.len() >= MAX_PER_USER {
-                return Err(bad("too_many_passkeys", "You have as many passkeys as an account can have; remove one first."));
+                return Err(bad(
+                    "too_many_passkeys",
+                    "You have as many passkeys as an account can have; remove one first.",
+                ));
             }
             let display = match (&user.first_name, &user.last_name) {
                 (Some(first), Some(last)) => format!("{first} {last}"),
@@ -245,7 +253,8 @@ async fn consume(app: &App, flow: &SignInFlow, purpose: Purpose, client_data_jso
         serde_json::from_slice(client_data_json).map_err(|_| failed("clientDataJSON is not valid"))?;
     let challenge = presented.challenge.trim_end_matches('=').to_owned();
     let mut tx = app.db.begin().await?;
-    let live = portico_store::passkeys::consume_ceremony(tx.conn(), &flow.id, purpose.name(), &challenge, app.now()).await?;
+    let live =
+        portico_store::passkeys::consume_ceremony(tx.conn(), &flow.id, purpose.name(), &challenge, app.now()).await?;
     tx.commit().await?;
     if !live {
         return Err(bad("passkey_expired", "That passkey request has expired or was already used. Try again."));
@@ -274,7 +283,7 @@ pub(crate) async fn register(
         .map(String::as_str)
         .filter(|t| matches!(*t, "usb" | "nfc" | "ble" | "smart-card" | "hybrid" | "internal"))
         .collect();
-    let row = PasskeyRow {
+    let mut row = PasskeyRow {
         id: PasskeyId::from_ulid(app.ids.next_ulid(now)).to_string(),
         user_id: user.id.to_string(),
         credential_id: URL_SAFE_NO_PAD.encode(&registration.credential_id),
@@ -291,9 +300,11 @@ pub(crate) async fn register(
         updated_at: now.unix_ms(),
     };
     let mut tx = app.db.begin().await?;
-    if portico_store::passkeys::list_for_user(tx.conn(), &user.id).await?.len() >= MAX_PER_USER {
+    let existing = portico_store::passkeys::list_for_user(tx.conn(), &user.id).await?;
+    if existing.len() >= MAX_PER_USER {
         return Err(bad("too_many_passkeys", "You have as many passkeys as an account can have; remove one first."));
     }
+    row.name = portico_domain::passkey::distinct_name(&row.name, existing.iter().map(|p| p.name.as_str()));
     if !portico_store::passkeys::insert(tx.conn(), &row).await? {
         return Err(bad("passkey_exists", "This passkey is registered already."));
     }
@@ -404,8 +415,7 @@ async fn record_in(
     if !succeeded {
         data["error"] = serde_json::json!({"code": "passkey_failed", "message": "The passkey could not be verified."});
     }
-    let name =
-        if succeeded { names::AUTHENTICATION_PASSKEY_SUCCEEDED } else { names::AUTHENTICATION_PASSKEY_FAILED };
+    let name = if succeeded { names::AUTHENTICATION_PASSKEY_SUCCEEDED } else { names::AUTHENTICATION_PASSKEY_FAILED };
     events::record(app, conn, name, &data, None).await
 }
 

@@ -38,7 +38,9 @@ pub enum WebauthnError {
     UnsupportedKey(String),
     #[error("the signature does not match the registered key")]
     BadSignature,
-    #[error("the signature counter went back ({stored} stored, {presented} presented): the authenticator may be cloned")]
+    #[error(
+        "the signature counter went back ({stored} stored, {presented} presented): the authenticator may be cloned"
+    )]
     CounterRegressed { stored: u32, presented: u32 },
 }
 
@@ -169,7 +171,7 @@ fn check_client_data(rp: &RelyingParty, kind: &str, challenge: &[u8], json: &[u8
     if !bool::from(subtle::ConstantTimeEq::ct_eq(presented.as_slice(), challenge)) {
         return Err(WebauthnError::WrongCeremony("the challenge is not this ceremony's".into()));
     }
-    if !rp.origins.iter().any(|o| *o == data.origin) {
+    if !rp.origins.contains(&data.origin) {
         return Err(WebauthnError::WrongRelyingParty(format!("origin {:?}", data.origin)));
     }
     if data.cross_origin {
@@ -242,7 +244,10 @@ enum PublicKey {
     /// Uncompressed P-256 point (0x04 ‖ x ‖ y).
     Es256(Vec<u8>),
     Ed25519(Vec<u8>),
-    Rs256 { n: Vec<u8>, e: Vec<u8> },
+    Rs256 {
+        n: Vec<u8>,
+        e: Vec<u8>,
+    },
 }
 
 impl PublicKey {
@@ -375,7 +380,11 @@ mod cbor {
 
     impl Reader<'_> {
         fn take(&mut self, n: usize) -> Result<&[u8]> {
-            let end = self.at.checked_add(n).filter(|end| *end <= self.input.len()).ok_or_else(|| malformed("CBOR cut short"))?;
+            let end = self
+                .at
+                .checked_add(n)
+                .filter(|end| *end <= self.input.len())
+                .ok_or_else(|| malformed("CBOR cut short"))?;
             let bytes = &self.input[self.at..end];
             self.at = end;
             Ok(bytes)
@@ -627,11 +636,9 @@ pub mod software {
             let mut signed = authenticator_data.clone();
             signed.extend_from_slice(digest::digest(&digest::SHA256, &client_data_json).as_ref());
             let signature = match &self.key {
-                Key::Es256(key) => key
-                    .sign(&SystemRandom::new(), &signed)
-                    .unwrap_or_else(|_| panic!("signing"))
-                    .as_ref()
-                    .to_vec(),
+                Key::Es256(key) => {
+                    key.sign(&SystemRandom::new(), &signed).unwrap_or_else(|_| panic!("signing")).as_ref().to_vec()
+                }
                 Key::Ed25519(key) => key.sign(&signed).as_ref().to_vec(),
             };
             Asserted {
@@ -658,8 +665,13 @@ mod tests {
 
     fn registered(authenticator: &mut Authenticator) -> Registration {
         let created = authenticator.create("localhost", ORIGIN, b"challenge-one-xxxxxxxxxxxxxxxxxx", b"user");
-        verify_registration(&rp(), b"challenge-one-xxxxxxxxxxxxxxxxxx", &created.client_data_json, &created.attestation_object)
-            .unwrap_or_else(|e| panic!("registration refused: {e}"))
+        verify_registration(
+            &rp(),
+            b"challenge-one-xxxxxxxxxxxxxxxxxx",
+            &created.client_data_json,
+            &created.attestation_object,
+        )
+        .unwrap_or_else(|e| panic!("registration refused: {e}"))
     }
 
     fn assert_with(authenticator: &mut Authenticator, stored: &Registration, stored_count: u32) -> Result<Assertion> {
@@ -795,7 +807,8 @@ mod tests {
         let mut authenticator = Authenticator::es256();
         let created = authenticator.create("localhost", ORIGIN, b"c", b"user");
         for cut in 0..created.attestation_object.len() {
-            let result = verify_registration(&rp(), b"c", &created.client_data_json, &created.attestation_object[..cut]);
+            let result =
+                verify_registration(&rp(), b"c", &created.client_data_json, &created.attestation_object[..cut]);
             assert!(result.is_err(), "a registration cut at {cut} bytes passed");
         }
         assert!(verify_registration(&rp(), b"c", b"not json", &created.attestation_object).is_err());

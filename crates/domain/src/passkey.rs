@@ -25,10 +25,11 @@ pub const MAX_PER_USER: usize = 20;
 pub fn device_name(user_agent: Option<&str>) -> String {
     let ua = user_agent.unwrap_or_default();
     // Order matters: Edge and Opera say "Chrome", Chrome says "Safari", Android says "Linux".
-    let browser = [("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari")]
-        .iter()
-        .find(|(marker, _)| ua.contains(marker))
-        .map(|(_, name)| *name);
+    let browser =
+        [("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari")]
+            .iter()
+            .find(|(marker, _)| ua.contains(marker))
+            .map(|(_, name)| *name);
     let system = [
         ("iPhone", "iPhone"),
         ("iPad", "iPad"),
@@ -48,9 +49,26 @@ pub fn device_name(user_agent: Option<&str>) -> String {
     }
 }
 
+/// `name`, or `name (2)`, `name (3)`… when the user's other passkeys have it already, so that
+/// people (and screen readers) can tell them apart.
+pub fn distinct_name<'a>(name: &str, taken: impl Iterator<Item = &'a str> + Clone) -> String {
+    let free = |candidate: &str| !taken.clone().any(|t| t == candidate);
+    if free(name) {
+        return name.to_owned();
+    }
+    (2..).map(|n| format!("{name} ({n})")).find(|candidate| free(candidate)).unwrap_or_else(|| name.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
-    use super::device_name;
+    use super::{device_name, distinct_name};
+
+    #[test]
+    fn names_are_made_distinct() {
+        let taken = ["Chrome on Linux", "Chrome on Linux (2)"];
+        assert_eq!(distinct_name("Chrome on Linux", taken.iter().copied()), "Chrome on Linux (3)");
+        assert_eq!(distinct_name("Safari on iPhone", taken.iter().copied()), "Safari on iPhone");
+    }
 
     #[test]
     fn names_come_from_the_browser() {

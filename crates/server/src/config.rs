@@ -249,7 +249,9 @@ fn passkeys_from(public_url: &str, section: PasskeysSection) -> Result<Option<(S
             bail!("passkeys.origins: {origin:?} is not on the RP ID {rp_id:?} or one of its subdomains");
         }
         if origin.starts_with("http://") && host != "localhost" {
-            bail!("passkeys.origins: {origin:?} must be https:// (browsers allow passkeys over http only on localhost)");
+            bail!(
+                "passkeys.origins: {origin:?} must be https:// (browsers allow passkeys over http only on localhost)"
+            );
         }
     }
     Ok(Some((rp_id, origins.iter().map(|o| o.trim_end_matches('/').to_owned()).collect())))
@@ -539,11 +541,14 @@ mod tests {
             origins: Some(vec!["https://auth.example.com".into(), "https://example.com".into()]),
         };
         assert_eq!(passkeys_from("https://auth.example.com", parent).unwrap().unwrap().1.len(), 2);
-        let elsewhere = PasskeysSection { rp_id: Some("example.com".into()), origins: Some(vec!["https://evil.test".into()]) };
+        let elsewhere =
+            PasskeysSection { rp_id: Some("example.com".into()), origins: Some(vec!["https://evil.test".into()]) };
         let error = passkeys_from("https://auth.example.com", elsewhere).unwrap_err().to_string();
         assert!(error.contains("evil.test") && error.contains("example.com"), "{error}");
-        let plain_http =
-            PasskeysSection { rp_id: Some("example.com".into()), origins: Some(vec!["http://auth.example.com".into()]) };
+        let plain_http = PasskeysSection {
+            rp_id: Some("example.com".into()),
+            origins: Some(vec!["http://auth.example.com".into()]),
+        };
         assert!(passkeys_from("https://auth.example.com", plain_http).unwrap_err().to_string().contains("https://"));
         let ip = PasskeysSection { rp_id: Some("10.0.0.1".into()), origins: None };
         assert!(passkeys_from("https://auth.example.com", ip).unwrap_err().to_string().contains("domain name"));

@@ -320,10 +320,7 @@ async fn open_app(settings: &Settings) -> Result<App> {
             mfa_required: settings.require_mfa,
             ..portico_domain::policy::Policy::default()
         },
-        passkeys: settings
-            .passkeys
-            .clone()
-            .map(|(id, origins)| portico_crypto::webauthn::RelyingParty { id, origins }),
+        passkeys: settings.passkeys.clone().map(|(id, origins)| portico_crypto::webauthn::RelyingParty { id, origins }),
     };
     let app = App::new(db, Arc::new(SystemClock), Arc::new(SystemDnsResolver::new()), app_settings);
     Ok(match &settings.smtp {
@@ -386,7 +383,17 @@ async fn serve(settings: Settings) -> Result<()> {
         }
     }
     match &settings.passkeys {
-        Some((rp_id, origins)) => tracing::info!(rp_id, origins = %origins.join(", "), "passkeys are on"),
+        Some((rp_id, origins)) => {
+            tracing::info!(rp_id, origins = %origins.join(", "), "passkeys are on");
+            if !origins.contains(&settings.public_url) {
+                // The hosted pages and the passkeys-page links are at the public URL.
+                println!(
+                    "  Note: passkeys work at {} only, not at the public URL {}: the hosted pages there offer none.",
+                    origins.join(", "),
+                    settings.public_url
+                );
+            }
+        }
         None => println!(
             "  Passkeys are off: browsers refuse them for an IP address ({}). Use a host name, or set passkeys.rp_id.",
             settings.public_url

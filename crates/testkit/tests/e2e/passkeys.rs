@@ -116,7 +116,8 @@ async fn exchange(t: &TestApp, page: &Page) -> Response {
     let location = page.location.clone().unwrap();
     assert!(location.starts_with(&format!("{CALLBACK}?code=")), "{location}");
     let code = location.split("code=").nth(1).unwrap().split('&').next().unwrap();
-    let body = json!({"client_id": t.client_id, "grant_type": "authorization_code", "code": code, "code_verifier": VERIFIER});
+    let body =
+        json!({"client_id": t.client_id, "grant_type": "authorization_code", "code": code, "code_verifier": VERIFIER});
     let exchanged = t.send(t.raw(Method::POST, "/user_management/authenticate"), Some(body)).await;
     assert_eq!(exchanged.status, 200, "{}", exchanged.text);
     exchanged
@@ -172,8 +173,13 @@ async fn a_passkey_set_up_for_an_mfa_policy_then_signs_in_alone() {
     let mut browser = t.browser();
     let page = password_sign_in(&t, &mut browser, "pia@example.com").await;
     assert_eq!(page.location.as_deref(), Some("/mfa/setup"), "{}", page.html);
+    let setup = browser.get("/mfa/setup").await;
+    assert!(setup.html.contains("totp-qr"), "{}", setup.html);
     let mut laptop = Authenticator::es256();
     let done = register(&mut browser, &mut laptop, "/mfa/setup/passkey").await;
+    // The authenticator-app enrollment the page started went with the choice of a passkey.
+    let factors = t.get(&format!("/user_management/users/{user}/auth_factors")).await;
+    assert_eq!(factors.body["data"], json!([]), "{}", factors.text);
     let first = exchange(&t, &done).await;
     assert_eq!(first.body["authentication_method"], "Password");
     assert_eq!(claims(&t, &first.str("access_token")).await["org_id"], json!(org));
@@ -233,7 +239,8 @@ async fn any_node_finishes_a_ceremony_once() {
     start(&a, &mut browser).await;
     let signing_in = options(&mut browser, "sign_in").await;
     let asserted = phone.get(RP_ID, ORIGIN, &challenge_of(&signing_in));
-    let on_b = browser.post(&format!("{}/sign-in/passkey", b.base_url), &[("credential", &asserted_json(&asserted))]).await;
+    let on_b =
+        browser.post(&format!("{}/sign-in/passkey", b.base_url), &[("credential", &asserted_json(&asserted))]).await;
     assert_eq!(exchange(&a, &on_b).await.body["user"]["id"], json!(user));
 
     // The same answer again, in a new flow: its challenge was used up.
@@ -361,7 +368,10 @@ async fn an_organization_can_refuse_passkeys_as_a_sign_in_method() {
     refusal_in(&page, "Your organization’s security policy stops this sign-in");
 
     let allowed = t
-        .put(&format!("/organizations/{org}/policy"), json!({"allowed_authentication_methods": ["password", "passkey"]}))
+        .put(
+            &format!("/organizations/{org}/policy"),
+            json!({"allowed_authentication_methods": ["password", "passkey"]}),
+        )
         .await;
     assert_eq!(allowed.status, 200, "{}", allowed.text);
     let mut again = t.browser();
@@ -377,14 +387,17 @@ async fn the_passkeys_page_needs_a_fresh_sign_in_to_change_anything() {
     let mut browser = t.browser();
     let page = password_sign_in(&t, &mut browser, "eli@example.com").await;
     let sid = session_of(&t, &exchange(&t, &page).await).await;
-    let link_for = |return_to: &str| {
-        json!({"client_id": t.client_id, "return_to": return_to})
-    };
+    let link_for = |return_to: &str| json!({"client_id": t.client_id, "return_to": return_to});
     let path = format!("/user_management/sessions/{sid}/passkey_settings");
 
     // return_to must be on the app's origin.
     let elsewhere = t.post(&path, link_for("https://evil.test/")).await;
-    assert_eq!((elsewhere.status, elsewhere.body["errors"][0]["field"].clone()), (422, json!("return_to")), "{}", elsewhere.text);
+    assert_eq!(
+        (elsewhere.status, elsewhere.body["errors"][0]["field"].clone()),
+        (422, json!("return_to")),
+        "{}",
+        elsewhere.text
+    );
     let link = t.post(&path, link_for("http://localhost:3000/settings")).await;
     assert_eq!(link.status, 201, "{}", link.text);
     assert_eq!(link.body["object"], "passkey_settings");
@@ -426,7 +439,10 @@ async fn the_passkeys_page_needs_a_fresh_sign_in_to_change_anything() {
     let created = second.create(RP_ID, ORIGIN, &challenge_of(&options), b"x");
     let refused = settings.post("/passkeys/add", &[("credential", &created_json(&created))]).await;
     assert_eq!(refused.status, 422, "{}", refused.html);
-    assert_eq!(t.get(&format!("/user_management/users/{user}/passkeys")).await.body["data"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        t.get(&format!("/user_management/users/{user}/passkeys")).await.body["data"].as_array().unwrap().len(),
+        1
+    );
 
     // A wrong password does not confirm; the passkey does.
     let wrong = settings.post("/passkeys/confirm", &[("password", "not the password")]).await;
@@ -438,7 +454,9 @@ async fn the_passkeys_page_needs_a_fresh_sign_in_to_change_anything() {
     assert_eq!(missing.status, 422, "{}", missing.html);
     let removed = settings.post("/passkeys/remove", &[("passkey_id", &passkey)]).await;
     assert_eq!(removed.location.as_deref(), Some("/passkeys?done=removed"), "{}", removed.html);
-    assert!(t.get(&format!("/user_management/users/{user}/passkeys")).await.body["data"].as_array().unwrap().is_empty());
+    assert!(
+        t.get(&format!("/user_management/users/{user}/passkeys")).await.body["data"].as_array().unwrap().is_empty()
+    );
 
     // Password confirmation works too, later again.
     clock.advance_ms(11 * 60 * 1000);

@@ -27,7 +27,11 @@ async fn reason(state: &WebState, visitor: &Visitor, flow: &SignInFlow, default_
     }
 }
 
-pub(super) async fn setup_view(state: &WebState, visitor: &Visitor, flow: &mut SignInFlow) -> Result<MfaSetupPage, Response> {
+pub(super) async fn setup_view(
+    state: &WebState,
+    visitor: &Visitor,
+    flow: &mut SignInFlow,
+) -> Result<MfaSetupPage, Response> {
     let factor = match authorize::enrollment(&state.app, flow).await {
         Ok(factor) => factor,
         Err(error) => {
@@ -38,9 +42,11 @@ pub(super) async fn setup_view(state: &WebState, visitor: &Visitor, flow: &mut S
     let secret = factor.totp.secret.unwrap_or_default();
     let grouped =
         secret.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join(" ");
+    let chrome = Chrome::new(state, visitor, "mfa.setup.title");
+    let default_key = if chrome.passkeys { "mfa.setup.subtitle_with_passkeys" } else { "mfa.setup.subtitle" };
     Ok(MfaSetupPage {
-        chrome: Chrome::new(state, visitor, "mfa.setup.title"),
-        subtitle: reason(state, visitor, flow, "mfa.setup.subtitle").await,
+        subtitle: reason(state, visitor, flow, default_key).await,
+        chrome,
         qr_code: factor.totp.qr_code.unwrap_or_default(),
         secret_grouped: grouped,
     })

@@ -68,6 +68,8 @@ impl Chrome {
 pub struct SignInPage {
     pub chrome: Chrome,
     pub email: String,
+    /// An error is about the email typed (not, say, a passkey that did not work).
+    pub email_invalid: bool,
 }
 
 #[derive(Template)]

@@ -6,7 +6,7 @@
 //! challenge, lets the browser create or use the passkey, and submits the answer in the form's
 //! `credential` field, so the server's reply is an ordinary form response.
 
-use super::page::{Chrome, PasskeyItem, PasskeysPage, error_page, render, show_refusal};
+use super::page::{Chrome, PasskeyItem, PasskeysPage, SignInPage, error_page, render, show_refusal};
 use super::sign_in::{flow_of, go, posted_flow, sign_in_page};
 use super::{Form, Visitor, see_other};
 use crate::WebState;
@@ -73,7 +73,10 @@ pub async fn sign_in(State(state): State<WebState>, visitor: Visitor, body: Byte
     };
     match result {
         Ok(next) => go(&visitor, next),
-        Err(error) => show_refusal(&visitor, &error, sign_in_page(&state, &visitor, String::new())),
+        Err(error) => {
+            let page = SignInPage { email_invalid: false, ..sign_in_page(&state, &visitor, String::new()) };
+            show_refusal(&visitor, &error, page)
+        }
     }
 }
 
@@ -171,7 +174,12 @@ async fn show_settings(state: &WebState, visitor: &Visitor, flow: &SignInFlow, n
     }
 }
 
-async fn refuse_on_settings(state: &WebState, visitor: &Visitor, flow: &SignInFlow, error: &portico_app::Error) -> Response {
+async fn refuse_on_settings(
+    state: &WebState,
+    visitor: &Visitor,
+    flow: &SignInFlow,
+    error: &portico_app::Error,
+) -> Response {
     match settings_view(state, visitor, flow).await {
         Ok(page) => show_refusal(visitor, error, page),
         Err(response) => response,
@@ -216,7 +224,9 @@ pub async fn confirm(State(state): State<WebState>, visitor: Visitor, body: Byte
     let result = match form.get("password") {
         Some(password) => authorize::confirm_with_password(&state.app, &mut flow, password, &visitor.origin).await,
         None => match credential_of(&form) {
-            Ok(credential) => authorize::confirm_with_passkey(&state.app, &mut flow, &credential, &visitor.origin).await,
+            Ok(credential) => {
+                authorize::confirm_with_passkey(&state.app, &mut flow, &credential, &visitor.origin).await
+            }
             Err(error) => Err(error),
         },
     };

@@ -137,7 +137,7 @@ fn start(state: &WebState, visitor: &Visitor, outcome: Result<authorize::Started
 }
 
 pub(super) fn sign_in_page(state: &WebState, visitor: &Visitor, email: String) -> SignInPage {
-    SignInPage { chrome: Chrome::new(state, visitor, "sign_in.title"), email }
+    SignInPage { chrome: Chrome::new(state, visitor, "sign_in.title"), email, email_invalid: true }
 }
 
 pub async fn email_page(State(state): State<WebState>, visitor: Visitor) -> Response {
