@@ -11,7 +11,8 @@
 // two-step verification: a preview names who is not ready and saves nothing,
 // the rule is saved with a 7-day grace (keeping a rule set through the API),
 // a member puts the set-up off on Portico's offer, then the admin enforces it
-// at once (sessions end) and the member sets it up at the next sign-in.
+// at once (sessions end) and the member sets it up at the next sign-in. A
+// member opens their passkeys on Portico from the header and adds one.
 //
 // Lighthouse is the prebuilt binary (PORTICO_EXAMPLE_B2B_BIN, which
 // compat/run.sh sets). On start it creates its permissions and roles in
@@ -110,6 +111,8 @@ before(async () => {
   await person('initech_admin', 'Ines', 'Admin', initech, 'admin');
   await person('initech_member', 'Milo', 'Member', initech, 'member');
   await person('initech_read_only', 'Rita', 'Reader', initech, 'read_only');
+  // Adds a passkey, which every later password sign-in of theirs would then ask for.
+  await person('passkey', 'Pat', 'Passkey', acme, 'member');
 });
 
 after(async () => {
@@ -646,6 +649,57 @@ describe('Lighthouse organization switcher', () => {
 });
 
 // ---- sign-out and other sites ------------------------------------------------------
+
+describe('Lighthouse passkeys', () => {
+  // Passkeys work at PORTICO_PASSKEY_URL (localhost; browsers refuse them for an
+  // IP address), and Portico's passkeys-page links open there.
+  const PASSKEY_ORIGIN = new URL(process.env.PORTICO_PASSKEY_URL || PORTICO_URL.replace('127.0.0.1', 'localhost')).origin;
+
+  test('"Passkeys" in the header opens Portico\'s passkeys page for the session; one is added; "Done" comes back', async () => {
+    const person = people.passkey;
+    const page = await newPage();
+    try {
+      await signIn(page, person.email);
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send('WebAuthn.enable');
+      const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+        options: {
+          protocol: 'ctap2',
+          transport: 'internal',
+          hasResidentKey: true,
+          hasUserVerification: true,
+          isUserVerified: true,
+          automaticPresenceSimulation: true,
+        },
+      });
+
+      await clickThrough(page, page.locator('header.top').getByRole('link', { name: 'Passkeys', exact: true }));
+      await page.waitForURL((url) => url.origin === PASSKEY_ORIGIN && url.pathname === '/passkeys');
+      assert.equal(new URL(page.url()).search, '', 'the one-time token is gone from the address bar');
+      assert.equal((await page.locator('h1').innerText()).trim(), 'Your passkeys');
+      assert.equal((await page.locator('#no-passkeys').innerText()).trim(), 'You have no passkeys yet.');
+      assert.equal(await page.locator('#back-to-app').getAttribute('href'), `${app.url}/projects`);
+
+      // Just signed in, so adding needs no confirmation.
+      await Promise.all([page.waitForURL((url) => url.search === '?done=added'), page.locator('#passkey-add').click()]);
+      assert.equal(
+        (await page.locator('.notice[role=status]').innerText()).trim(),
+        'Passkey added. You can use it the next time you sign in.',
+      );
+      assert.deepEqual(await page.locator('#passkey-list .passkey-name').allInnerTexts(), ['Chrome on Linux']);
+      const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+      assert.equal(credentials.length, 1, 'the browser holds the new passkey');
+      const listed = await api('GET', `/user_management/users/${person.user.id}/passkeys`);
+      assert.equal(listed.data.length, 1, JSON.stringify(listed));
+      assert.equal(Buffer.from(credentials[0].userHandle, 'base64').toString(), person.user.id);
+
+      await clickThrough(page, page.locator('#back-to-app'));
+      await expectLighthousePage(page, { path: '/projects', heading: 'Projects' });
+    } finally {
+      await page.context().close();
+    }
+  });
+});
 
 describe('Lighthouse sign-out and cross-site forms', () => {
   test('"Sign out" ends the session at Portico and lands on the home page; /projects then sends home', async () => {

@@ -837,9 +837,16 @@ pub async fn begin_passkey_settings(
     checker.finish()?;
     let client = client.ok_or_else(|| Error::Internal("validated client missing".into()))?;
     let link = issue_link(app, &session, &client, PASSKEY_SETTINGS, return_to, None, None).await?;
+    // The page must open where passkeys work: the public URL, unless passkeys are configured for
+    // other origins only.
+    let base = match app.settings.passkeys.as_ref() {
+        Some(rp) if !rp.origins.iter().any(|o| o == app.public_url()) => rp.origins.first().map(String::as_str),
+        _ => None,
+    }
+    .unwrap_or(app.public_url());
     Ok(PasskeySettingsLink {
         object: "passkey_settings",
-        url: append_query(&format!("{}/passkeys", app.public_url()), &[("token", &link)]),
+        url: append_query(&format!("{base}/passkeys"), &[("token", &link)]),
         session_id: session.id.to_string(),
         expires_at: now.plus_ms(LINK_TTL_MS),
     })

@@ -716,6 +716,30 @@ impl Portico {
         Ok(read_json::<Link>(response).await?.url)
     }
 
+    /// A one-time link (valid five minutes) to Portico's passkeys page for a signed-in session:
+    /// the user sees their passkeys, adds one, removes one (changes need a sign-in within the
+    /// last ten minutes, or a confirmation on the page), and "Back" returns to `return_to`, a
+    /// page of the app on the origin of one of its redirect URIs. Needs the API key.
+    ///
+    /// ```no_run
+    /// # use portico_sdk::{Error, Portico, Session};
+    /// # async fn demo(portico: Portico, session: Session) -> Result<(), Error> {
+    /// let url = portico.passkeys_url(&session.session_id, "http://localhost:3000/settings").await?;
+    /// let redirect = axum::response::Redirect::to(&url);
+    /// # drop(redirect); Ok(()) }
+    /// ```
+    pub async fn passkeys_url(&self, session_id: &str, return_to: &str) -> Result<String, Error> {
+        let key = self.api_key()?;
+        let body = json!({"client_id": self.inner.client_id, "return_to": return_to});
+        let url = format!("{}/user_management/sessions/{}/passkey_settings", self.inner.base_url, session_id);
+        let response = self.inner.http.post(url).bearer_auth(key).json(&body).send().await?;
+        #[derive(Deserialize)]
+        struct Link {
+            url: String,
+        }
+        Ok(read_json::<Link>(response).await?.url)
+    }
+
     /// The management API (organizations, users, memberships, roles, invitations, permission
     /// checks). Needs the API key.
     ///

@@ -14,7 +14,8 @@
 //!   reason;
 //! - signs users in and out, refreshes, and switches organization ([`Portico::authorization_url`],
 //!   [`Portico::authenticate_with_code`], [`Portico::refresh`], [`Portico::switch_organization`],
-//!   [`Portico::organization_switch_url`], [`Portico::logout_url`]);
+//!   [`Portico::organization_switch_url`], [`Portico::logout_url`]), and sends users to their
+//!   passkeys page ([`Portico::passkeys_url`]);
 //! - calls the management API with typed requests and answers ([`Management`]).
 //!
 //! It depends on no other Portico crate.
@@ -62,8 +63,8 @@ pub use client::{Authenticated, AuthorizationParams, Pkce, Portico, PorticoBuild
 pub use cookie::{CookieSessions, Tokens};
 pub use error::Error;
 pub use management::{
-    Invitation, List, ListMemberships, ListMetadata, Management, Membership, Organization, PermissionCheck, Role,
-    RoleSlug, SendInvitation, User,
+    Invitation, List, ListMemberships, ListMetadata, Management, Membership, Organization, Passkey, PermissionCheck,
+    Role, RoleSlug, SendInvitation, User,
 };
 pub use policy::{
     AffectedMember, AutoJoin, Finding, MfaRule, OrganizationPolicy, PolicyChange, PolicyReport, SessionRules,

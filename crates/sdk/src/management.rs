@@ -225,6 +225,28 @@ pub struct Invitation {
     pub created_at: String,
 }
 
+/// A user's passkey, registered on Portico's hosted pages.
+///
+/// ```no_run
+/// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+/// for passkey in api.list_passkeys("user_01H…").await? {
+///     let used = passkey.last_used_at.as_deref().unwrap_or("never");
+///     println!("{} (synced: {}), last used {used}", passkey.name, passkey.synced);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Passkey {
+    pub id: String,
+    pub user_id: String,
+    /// Where it was made, e.g. "Safari on iPhone".
+    pub name: String,
+    /// Synced to the user's other devices by their platform or password manager.
+    pub synced: bool,
+    pub last_used_at: Option<String>,
+    pub created_at: String,
+}
+
 /// Which memberships to list.
 ///
 /// ```
@@ -586,6 +608,32 @@ impl Management {
     /// ```
     pub async fn delete_membership(&self, id: &str) -> Result<(), Error> {
         let path = format!("/user_management/organization_memberships/{}", segment(id));
+        read_empty(self.http.delete(self.url(&path)).bearer_auth(&self.api_key).send().await?).await
+    }
+
+    /// A user's passkeys, oldest first.
+    ///
+    /// ```no_run
+    /// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+    /// let passkeys = api.list_passkeys("user_01H…").await?;
+    /// println!("{} passkeys", passkeys.len());
+    /// # Ok(()) }
+    /// ```
+    pub async fn list_passkeys(&self, user_id: &str) -> Result<Vec<Passkey>, Error> {
+        let list: List<Passkey> =
+            self.get(&format!("/user_management/users/{}/passkeys", segment(user_id)), &[]).await?;
+        Ok(list.data)
+    }
+
+    /// Removes a passkey (a user who lost the device, say): it stops signing in at once.
+    ///
+    /// ```no_run
+    /// # async fn demo(api: portico_sdk::Management) -> Result<(), portico_sdk::Error> {
+    /// api.delete_passkey("passkey_01H…").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn delete_passkey(&self, id: &str) -> Result<(), Error> {
+        let path = format!("/user_management/passkeys/{}", segment(id));
         read_empty(self.http.delete(self.url(&path)).bearer_auth(&self.api_key).send().await?).await
     }
 

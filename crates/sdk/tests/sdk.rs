@@ -426,6 +426,45 @@ async fn switching_organization_and_signing_out_through_the_sdk() {
 }
 
 #[tokio::test]
+async fn passkeys_page_links_and_the_users_passkeys() {
+    let s = signed_in_writer().await;
+    let sid = s.portico.verify(&s.access_token).await.unwrap().session_id;
+    let url = s.portico.passkeys_url(&sid, "http://localhost:3000/settings").await.unwrap();
+    assert!(url.starts_with(&format!("{}/passkeys?token=", s.t.base_url)), "{url}");
+    let elsewhere = s.portico.passkeys_url(&sid, "https://evil.example/settings").await.unwrap_err();
+    assert_eq!((elsewhere.status(), elsewhere.code()), (Some(422), Some("invalid_request_parameters")));
+
+    // The user adds a passkey on the page the link opens (a software authenticator stands in
+    // for the browser's), and the management client reads it back.
+    let mut browser = s.t.browser();
+    assert_eq!(browser.get(&url).await.location.as_deref(), Some("/passkeys"));
+    let options = browser.post("/passkeys/options", &[("purpose", "register")]).await;
+    let options: Value = serde_json::from_str(&options.html).unwrap();
+    let challenge = URL_SAFE_NO_PAD.decode(options["challenge"].as_str().unwrap()).unwrap();
+    let mut authenticator = portico_crypto::webauthn::software::Authenticator::es256();
+    let created = authenticator.create("localhost", "http://localhost:8080", &challenge, s.user.as_bytes());
+    let credential = json!({
+        "id": URL_SAFE_NO_PAD.encode(&created.credential_id),
+        "clientDataJSON": URL_SAFE_NO_PAD.encode(&created.client_data_json),
+        "attestationObject": URL_SAFE_NO_PAD.encode(&created.attestation_object),
+    });
+    let added = browser.post("/passkeys/add", &[("credential", &credential.to_string())]).await;
+    assert_eq!(added.location.as_deref(), Some("/passkeys?done=added"), "{}", added.html);
+
+    let api = s.portico.management().unwrap();
+    let passkeys = api.list_passkeys(&s.user).await.unwrap();
+    assert_eq!(passkeys.len(), 1);
+    assert_eq!(
+        (passkeys[0].user_id.as_str(), passkeys[0].synced, passkeys[0].last_used_at.as_deref()),
+        (s.user.as_str(), true, None)
+    );
+    assert!(passkeys[0].id.starts_with("passkey_"));
+    api.delete_passkey(&passkeys[0].id).await.unwrap();
+    assert!(api.list_passkeys(&s.user).await.unwrap().is_empty());
+    assert_eq!(api.delete_passkey(&passkeys[0].id).await.unwrap_err().status(), Some(404));
+}
+
+#[tokio::test]
 async fn the_management_client_runs_a_members_page() {
     let s = signed_in_writer().await;
     let api = s.portico.management().unwrap();

@@ -122,7 +122,12 @@ impl TestApp {
         let address = listener.local_addr().expect("address");
         let base_url = format!("http://{address}");
         // Links in emails and the tokens' issuer name this server, as `public_url` does in production.
-        let settings = AppSettings { issuer: base_url.clone(), ..settings };
+        let mut settings = AppSettings { issuer: base_url.clone(), ..settings };
+        // This server's pages are a passkey origin too (tests answer ceremonies with a software
+        // authenticator, which signs for whichever configured origin a test names).
+        if let Some(rp) = settings.passkeys.as_mut() {
+            rp.origins.push(base_url.clone());
+        }
         let app = App::new(test_db.db.clone(), clock, dns.clone(), settings);
         let app = match mailer {
             Some(mailer) => app.with_mailer(mailer),

@@ -73,7 +73,7 @@ fn render_header(header: &Header) -> String {
          <details class=\"switcher\" data-testid=\"org-switcher\"><summary><span class=\"org\">{org}</span>\
          <span class=\"role\">{role}</span></summary><div class=\"menu\"><p class=\"menu-title\">Switch organization</p>\
          <div class=\"current\">{org} <span class=\"badge\">Current</span></div><ul>{others}</ul><a href=\"/switch\" class=\"all\">All organizations…</a></div></details>\
-         <nav>{nav}</nav><div class=\"who\"><span>{user}</span>\
+         <nav>{nav}</nav><div class=\"who\"><span>{user}</span><a href=\"/passkeys\" class=\"passkeys\">Passkeys</a>\
          <form method=\"post\" action=\"/logout\"><button type=\"submit\" class=\"link\">Sign out</button></form></div></header>",
         org = esc(&header.organization_name),
         role = esc(&header.role),
@@ -109,6 +109,8 @@ nav a:hover { background:var(--bg); color:var(--ink); }
 nav a[aria-current=page] { background:#eef2ff; color:var(--brand); font-weight:600; }
 .who { display:flex; align-items:center; gap:.75rem; color:var(--muted); font-size:.9rem; margin-left:auto; min-width:0; white-space:nowrap; }
 .who span { max-width:16ch; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; }
+.who a.passkeys { color:var(--brand); text-decoration:none; }
+.who a.passkeys:hover, button.link:hover { text-decoration:underline; }
 .switcher { position:relative; }
 .switcher summary { list-style:none; cursor:pointer; display:flex; align-items:center; gap:.5rem; padding:.35rem .7rem; border:1px solid var(--line); border-radius:8px; }
 .switcher summary::-webkit-details-marker { display:none; }

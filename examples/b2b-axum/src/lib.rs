@@ -185,6 +185,7 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(login))
         .route("/callback", get(callback))
         .route("/switch", get(hosted_switcher).post(quick_switch))
+        .route("/passkeys", get(passkeys))
         .route("/logout", post(logout))
         .layer(layer)
         .layer(axum::middleware::from_fn_with_state(state.clone(), same_origin_posts))
@@ -358,6 +359,16 @@ async fn hosted_switcher(State(state): State<AppState>, session: Option<Session>
     match state.portico.organization_switch_url(&session.session_id, &state.callback_url(), &nonce, Some(&pkce)).await {
         Ok(url) => redirect_with(&url, &[auth_cookie(&state, &format!("{nonce}.{}", pkce.verifier), 600)]),
         Err(error) => refusal(StatusCode::BAD_GATEWAY, "Could not switch", &error.to_string(), None),
+    }
+}
+
+/// Sends the browser to Portico's passkeys page for this session; "Done" there comes back to
+/// Projects.
+async fn passkeys(State(state): State<AppState>, session: Option<Session>) -> Response {
+    let Some(session) = session else { return Redirect::to("/").into_response() };
+    match state.portico.passkeys_url(&session.session_id, &format!("{}/projects", state.app_url)).await {
+        Ok(url) => Redirect::to(&url).into_response(),
+        Err(error) => refusal(StatusCode::BAD_GATEWAY, "Could not open your passkeys", &error.to_string(), None),
     }
 }
 

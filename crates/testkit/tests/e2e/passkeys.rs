@@ -174,7 +174,7 @@ async fn a_passkey_set_up_for_an_mfa_policy_then_signs_in_alone() {
     let page = password_sign_in(&t, &mut browser, "pia@example.com").await;
     assert_eq!(page.location.as_deref(), Some("/mfa/setup"), "{}", page.html);
     let setup = browser.get("/mfa/setup").await;
-    assert!(setup.html.contains("totp-qr"), "{}", setup.html);
+    assert!(setup.html.contains("totp-qr") && setup.html.contains("Use a passkey instead"), "{}", setup.html);
     let mut laptop = Authenticator::es256();
     let done = register(&mut browser, &mut laptop, "/mfa/setup/passkey").await;
     // The authenticator-app enrollment the page started went with the choice of a passkey.

@@ -153,14 +153,13 @@ async fn settings_view(state: &WebState, visitor: &Visitor, flow: &SignInFlow) -
             }
         })
         .collect();
-    let product = state.app.settings.branding.product_name.clone();
     Ok(PasskeysPage {
         chrome: Chrome::new(state, visitor, "passkeys.page.title"),
         passkeys,
         fresh: settings.fresh,
         has_password: settings.has_password,
         return_to: settings.return_to,
-        back_label: t.format("passkeys.page.back", &[("product", &product)]),
+        back_label: t.get("passkeys.page.back").to_owned(),
     })
 }
 
