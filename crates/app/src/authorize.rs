@@ -687,8 +687,23 @@ pub async fn second_factor_kinds(app: &App, flow: &SignInFlow) -> Result<(bool, 
 
 /// Starts a passkey ceremony for the flow (`purpose`: `sign_in`, `second_factor`, `register`, or
 /// on the passkeys page `register` and `confirm`): the options for the browser's WebAuthn call.
-pub async fn passkey_options(app: &App, flow: &SignInFlow, purpose: &str) -> Result<serde_json::Value> {
+/// Each stores a challenge, so they are limited per client address like code checks.
+pub async fn passkey_options(
+    app: &App,
+    flow: &SignInFlow,
+    purpose: &str,
+    origin: &Origin,
+) -> Result<serde_json::Value> {
     use crate::passkeys::Purpose;
+    if let Some(ip) = &origin.ip_address {
+        crate::rate_limits::check(
+            app,
+            &format!("passkey-options:ip:{ip}"),
+            app.settings.code_checks_per_ip,
+            "passkey requests from this address",
+        )
+        .await?;
+    }
     let purpose = Purpose::parse(purpose).ok_or_else(|| {
         Error::invalid("purpose", "invalid", "purpose must be sign_in, second_factor, register or confirm.")
     })?;

@@ -471,3 +471,25 @@ async fn the_passkeys_page_needs_a_fresh_sign_in_to_change_anything() {
     let page = settings.get("/passkeys").await;
     assert_eq!(page.status, 400, "{}", page.html);
 }
+
+#[tokio::test]
+async fn passkey_challenges_are_rate_limited_per_address() {
+    let clock = Arc::new(ManualClock::new(Timestamp::from_unix_ms(START_MS)));
+    let settings = portico_app::AppSettings {
+        code_checks_per_ip: portico_app::rate_limits::Limit { max: 3, window_seconds: 60 },
+        ..Default::default()
+    };
+    let t = TestApp::spawn_with(settings, clock.clone()).await;
+    let mut browser = t.browser();
+    start(&t, &mut browser).await;
+    for _ in 0..3 {
+        options(&mut browser, "sign_in").await;
+    }
+    let limited = browser.post("/passkeys/options", &[("purpose", "sign_in")]).await;
+    assert_eq!(limited.status, 429, "{}", limited.html);
+    assert!(limited.html.contains("\"rate_limited\""), "{}", limited.html);
+    let retry: u64 = limited.headers.get("retry-after").unwrap().to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    clock.advance_ms(60_000);
+    options(&mut browser, "sign_in").await;
+}

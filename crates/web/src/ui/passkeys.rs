@@ -37,7 +37,7 @@ pub async fn options(State(state): State<WebState>, visitor: Visitor, body: Byte
         Ok(flow) => flow,
         Err(_) => return json_error(StatusCode::BAD_REQUEST, "flow_expired", visitor.t.get("errors.flow_expired")),
     };
-    match authorize::passkey_options(&state.app, &flow, &form.text("purpose")).await {
+    match authorize::passkey_options(&state.app, &flow, &form.text("purpose"), &visitor.origin).await {
         Ok(options) => {
             let mut response = Json(options).into_response();
             response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
@@ -48,10 +48,17 @@ pub async fn options(State(state): State<WebState>, visitor: Visitor, body: Byte
             let code = match &error {
                 portico_app::Error::BadRequest { code, .. } => code,
                 portico_app::Error::Invalid(invalid) => invalid.0.first().map_or("invalid", |e| e.code.as_str()),
+                portico_app::Error::RateLimited { .. } => "rate_limited",
                 _ => "invalid",
             };
             let message = explained.messages.first().map(String::as_str).unwrap_or_default();
-            json_error(explained.status, code, message)
+            let mut response = json_error(explained.status, code, message);
+            if let Some(seconds) = explained.retry_after
+                && let Ok(value) = header::HeaderValue::from_str(&seconds.to_string())
+            {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            response
         }
     }
 }
