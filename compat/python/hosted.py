@@ -30,6 +30,11 @@ class CookieJar:
         self.cookies: dict[str, str] = {}
         # The hidden `flow` field of the last hosted page seen.
         self.flow_tag: Optional[str] = None
+        # The User-Agent header this browser sends (None: urllib's own).
+        self.user_agent: Optional[str] = None
+        # The origin the browser is on: where relative targets (a page's
+        # redirects) go. Passkeys need PORTICO_PASSKEY_URL (see on_origin).
+        self.origin: str = PORTICO_URL
 
     def store(self, headers: Any) -> None:
         for line in headers.get_all("Set-Cookie") or []:
@@ -66,13 +71,22 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirect)
 
 
-def browse(jar: CookieJar, target: str, form: Optional[dict[str, str]] = None) -> Page:
+def browse(
+    jar: CookieJar,
+    target: str,
+    form: Optional[dict[str, str]] = None,
+    headers: Optional[dict[str, str]] = None,
+) -> Page:
     """One request as a browser would make it (same-origin, cookies from `jar`),
-    without following redirects. `form` posts application/x-www-form-urlencoded."""
-    url = urllib.parse.urljoin(f"{PORTICO_URL}/", target)
-    headers = {"Accept": "text/html"}
+    without following redirects. `form` posts application/x-www-form-urlencoded;
+    `headers` are added to (or replace) the browser's own."""
+    url = urllib.parse.urljoin(f"{jar.origin}/", target)
+    sent = {"Accept": "text/html"}
+    if jar.user_agent is not None:
+        sent["User-Agent"] = jar.user_agent
     if jar.cookies:
-        headers["Cookie"] = jar.header()
+        sent["Cookie"] = jar.header()
+    sent.update(headers or {})
     data = None
     method = "GET"
     if form is not None:
@@ -80,9 +94,9 @@ def browse(jar: CookieJar, target: str, form: Optional[dict[str, str]] = None) -
         if jar.flow_tag is not None and "flow" not in form:
             form = {"flow": jar.flow_tag, **form}
         data = urllib.parse.urlencode(form).encode()
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        sent["Content-Type"] = "application/x-www-form-urlencoded"
         method = "POST"
-    req = urllib.request.Request(url, data=data, method=method, headers=headers)
+    req = urllib.request.Request(url, data=data, method=method, headers=sent)
     try:
         with _OPENER.open(req, timeout=30) as res:
             status, res_headers, raw = res.status, res.headers, res.read()
@@ -94,6 +108,13 @@ def browse(jar: CookieJar, target: str, form: Optional[dict[str, str]] = None) -
     if flow_tag is not None:
         jar.flow_tag = flow_tag
     return Page(status, res_headers.get("Location"), res_headers, text)
+
+
+def on_origin(url: str, origin: str) -> str:
+    """`url` (e.g. one the API made on PORTICO_URL) on another origin, path and query kept."""
+    parts = urllib.parse.urlsplit(url)
+    target = urllib.parse.urlsplit(origin)
+    return urllib.parse.urlunsplit((target.scheme, target.netloc, parts.path, parts.query, parts.fragment))
 
 
 def hidden_input(html: str, name: str) -> Optional[str]:
@@ -136,6 +157,8 @@ class Done:
     location: str
     params: dict[str, str]
     steps: list[str] = field(default_factory=list)
+    # With `stop_at`: the page the flow stopped at (params is then empty).
+    stopped: Optional[str] = None
 
 
 def sign_in_with_password(
@@ -146,11 +169,14 @@ def sign_in_with_password(
     organization_id: Optional[str] = None,
     verification_code: Optional[Callable[[], str]] = None,
     redirect_uri: str = REDIRECT_URI,
+    stop_at: Optional[str] = None,
 ) -> Done:
     """Sign in on the hosted pages with a password, starting from the 302 of
     `open_authorization_url`: email page, password page, then (when the server
     asks) the organization choice or email verification (`verification_code`
-    returns the emailed code). Returns the redirect back to the app."""
+    returns the emailed code). Returns the redirect back to the app; with
+    `stop_at` (a page such as "/mfa/setup") it returns as soon as the flow is
+    sent there, with `stopped` set (the cookies are in `flow.jar`)."""
     jar = flow.jar
     assert flow.status == 302, f"authorize answered {flow.status}: {flow.page.text[:300]}"
     assert flow.location == "/sign-in", "authorize sends the browser to the sign-in page"
@@ -172,6 +198,8 @@ def sign_in_with_password(
             query = urllib.parse.urlsplit(location).query
             return Done(location=location, params=dict(urllib.parse.parse_qsl(query)), steps=steps)
         steps.append(location)
+        if location == stop_at:
+            return Done(location=location, params={}, steps=steps, stopped=location)
         if location == "/verify-email":
             assert verification_code is not None, "the flow asks for email verification"
             form_page(jar, "/verify-email")
@@ -187,3 +215,16 @@ def sign_in_with_password(
             raise AssertionError(f"unexpected redirect to {location}")
         assert nxt.status == 303, f"POST {location}: {nxt.status} {nxt.text[:300]}"
     raise AssertionError("the hosted flow did not come back to the redirect URI")
+
+
+def passkey_options(jar: CookieJar, csrf: str, purpose: str) -> Page:
+    """Ask the current hosted page's flow for a passkey ceremony, as the pages'
+    script does (`fetch` from the page, hence Sec-Fetch-Site: same-origin):
+    `purpose` is sign_in, second_factor, register or confirm. The answer is
+    JSON (the options, or {error, message}); parse `page.text`."""
+    return browse(
+        jar,
+        "/passkeys/options",
+        form={"csrf_token": csrf, "purpose": purpose},
+        headers={"Accept": "application/json", "Sec-Fetch-Site": "same-origin"},
+    )

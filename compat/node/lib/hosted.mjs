@@ -19,6 +19,13 @@ export class CookieJar {
     this.cookies = new Map();
     /** The hidden `flow` field of the last hosted page seen. */
     this.flowTag = undefined;
+    /** The User-Agent header this browser sends (undefined: fetch's own). */
+    this.userAgent = undefined;
+    /**
+     * The origin the browser is on: where relative targets (a page's
+     * redirects) go. Passkeys need PORTICO_PASSKEY_URL (see `onOrigin`).
+     */
+    this.origin = PORTICO_URL;
   }
 
   /** Keep the cookies a response sets (Max-Age=0 deletes). */
@@ -46,13 +53,16 @@ export class CookieJar {
 
 /**
  * One request as a browser would make it (same-origin, cookies from `jar`),
- * without following redirects. `form` posts application/x-www-form-urlencoded.
+ * without following redirects. `form` posts application/x-www-form-urlencoded;
+ * `headers` are added to (or replace) the browser's own.
  */
-export async function browse(jar, target, { method = 'GET', form } = {}) {
-  const url = new URL(target, PORTICO_URL);
+export async function browse(jar, target, { method = 'GET', form, headers: extra = {} } = {}) {
+  const url = new URL(target, jar.origin);
   const headers = { Accept: 'text/html' };
+  if (jar.userAgent !== undefined) headers['User-Agent'] = jar.userAgent;
   const cookie = jar.header();
   if (cookie) headers.Cookie = cookie;
+  Object.assign(headers, extra);
   const init = { method, headers, redirect: 'manual' };
   if (form !== undefined) {
     init.method = 'POST';
@@ -65,6 +75,15 @@ export async function browse(jar, target, { method = 'GET', form } = {}) {
   const flowTag = hiddenInput(text, 'flow');
   if (flowTag !== undefined) jar.flowTag = flowTag;
   return { status: res.status, location: res.headers.get('location'), headers: res.headers, text };
+}
+
+/** `url` (e.g. one the API made on PORTICO_URL) on another origin, path and query kept. */
+export function onOrigin(url, origin) {
+  const moved = new URL(url);
+  const target = new URL(origin);
+  moved.protocol = target.protocol;
+  moved.host = target.host;
+  return moved.href;
 }
 
 /** The value of the hidden input `name` in an HTML page (undefined if absent). */
@@ -155,4 +174,17 @@ export async function signInWithPassword(
     assert.equal(next.status, 303, `POST ${location}: ${next.status} ${next.text.slice(0, 300)}`);
   }
   assert.fail('the hosted flow did not come back to the redirect URI');
+}
+
+/**
+ * Ask the current hosted page's flow for a passkey ceremony, as the pages'
+ * script does (`fetch` from the page, hence Sec-Fetch-Site: same-origin):
+ * `purpose` is sign_in, second_factor, register or confirm. The answer is JSON
+ * (the options, or `{error, message}`); parse `text`.
+ */
+export async function passkeyOptions(jar, csrf, purpose) {
+  return browse(jar, '/passkeys/options', {
+    form: { csrf_token: csrf, purpose },
+    headers: { Accept: 'application/json', 'Sec-Fetch-Site': 'same-origin' },
+  });
 }

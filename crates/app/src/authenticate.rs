@@ -338,9 +338,8 @@ async fn complete(
         }
         .into());
     }
-    // A user who set up an authenticator app is asked for it whatever the organization requires.
-    // (Passkeys work in the browser only: the hosted pages ask for them, the API cannot.)
-    if mfa_verified_at.is_none() && !crate::mfa::verified_factors(app, &user.id).await?.is_empty() {
+    // A user who set up a second factor is asked for it whatever the organization requires.
+    if mfa_verified_at.is_none() && crate::mfa::has_second_factor(app, &user.id).await? {
         let carried = Carried { organization: preferred, mfa_verified_at: None, continues_session_id: None };
         return Err(mfa_step(app, user, method, &origin, StepUp::MfaChallenge, carried).await);
     }
@@ -402,12 +401,10 @@ pub(crate) async fn mfa_step(
         Err(error) => return error,
     };
     match step {
+        // `authentication_factors` lists the authenticator apps. A user whose second factors
+        // are all passkeys gets an empty list: only the hosted pages can check a passkey, and
+        // offering an enrollment instead would let a password alone add a factor in its place.
         StepUp::MfaChallenge => match crate::mfa::verified_factors(app, &user.id).await {
-            // The user's second factors are passkeys, which the API cannot check: an
-            // authenticator app is what this sign-in can set up.
-            Ok(factors) if factors.is_empty() => {
-                AuthError::MfaEnrollment { pending_authentication_token: token, user: Box::new(user) }.into()
-            }
             Ok(factors) => {
                 AuthError::MfaChallenge { pending_authentication_token: token, user: Box::new(user), factors }.into()
             }

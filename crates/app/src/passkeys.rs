@@ -314,7 +314,7 @@ pub(crate) async fn register(
 
 /// Finishes a sign-in ceremony: the user whose passkey signed the challenge. For every purpose
 /// but [`Purpose::SignIn`] the passkey must be `expected_user`'s. Recorded as an
-/// `authentication.passkey_succeeded` or `…_failed` event.
+/// `authentication.passkey_succeeded` or `…_failed` event, whatever refused it.
 pub(crate) async fn authenticate(
     app: &App,
     flow: &SignInFlow,
@@ -323,49 +323,15 @@ pub(crate) async fn authenticate(
     response: &CredentialResponse,
     origin: &Origin,
 ) -> Result<User> {
-    let rp = relying_party(app)?;
-    let client_data_json = decode("clientDataJSON", &response.client_data_json)?;
-    let challenge = consume(app, flow, purpose, &client_data_json).await?;
-    let mut reader = app.db.read().await?;
-    let row = portico_store::passkeys::find_by_credential(reader.conn(), response.id.trim_end_matches('='))
-        .await?
-        .filter(|row| expected_user.is_none_or(|user| row.user_id == user.as_str()));
-    drop(reader);
-    let Some(row) = row else {
-        record(app, expected_user.map(UserId::as_str), false, origin).await?;
-        return Err(bad("passkey_unknown", "This passkey is not registered to an account here."));
-    };
-    let verified = (|| {
-        let user_handle = response.user_handle.as_deref().filter(|h| !h.is_empty());
-        if let Some(handle) = user_handle
-            && decode("userHandle", handle).ok().as_deref() != Some(row.user_id.as_bytes())
-        {
-            return Err(failed("the user handle is not the passkey's user"));
-        }
-        let stored_count = u32::try_from(row.sign_count).unwrap_or(u32::MAX);
-        webauthn::verify_assertion(
-            rp,
-            &challenge,
-            &decode("publicKey", &row.public_key)?,
-            stored_count,
-            &client_data_json,
-            &decode("authenticatorData", response.authenticator_data.as_deref().unwrap_or_default())?,
-            &decode("signature", response.signature.as_deref().unwrap_or_default())?,
-        )
-        .map_err(|e| match e {
-            WebauthnError::CounterRegressed { .. } => {
-                tracing::warn!(passkey = %row.id, error = %e, "a passkey's signature counter went back");
-                failed(e)
-            }
-            other => failed(other),
-        })
-    })();
-    let assertion = match verified {
-        Ok(assertion) => assertion,
-        Err(error) => {
-            record(app, Some(&row.user_id), false, origin).await?;
+    // The user the answer is about, once known: the failed event names them.
+    let mut known_user = expected_user.map(|u| u.as_str().to_owned());
+    let (row, assertion) = match check_assertion(app, flow, purpose, expected_user, response, &mut known_user).await {
+        Ok(checked) => checked,
+        Err(error @ Error::BadRequest { .. }) => {
+            record_failure(app, known_user.as_deref(), origin).await?;
             return Err(error);
         }
+        Err(other) => return Err(other),
     };
     let now = app.now();
     let mut tx = app.db.begin().await?;
@@ -379,6 +345,8 @@ pub(crate) async fn authenticate(
     )
     .await?;
     if !recorded {
+        drop(tx);
+        record_failure(app, Some(&row.user_id), origin).await?;
         return Err(failed("another sign-in used the passkey's counter value at the same time"));
     }
     let user = portico_store::users::get(tx.conn(), &UserId::from_trusted(row.user_id.clone()))
@@ -389,9 +357,61 @@ pub(crate) async fn authenticate(
     Ok(user)
 }
 
-async fn record(app: &App, user: Option<&str>, succeeded: bool, origin: &Origin) -> Result<()> {
+/// Uses up the ceremony and checks the answer against the stored passkey: the passkey and what
+/// the authenticator reported. Sets `known_user` as soon as the passkey is found.
+async fn check_assertion(
+    app: &App,
+    flow: &SignInFlow,
+    purpose: Purpose,
+    expected_user: Option<&UserId>,
+    response: &CredentialResponse,
+    known_user: &mut Option<String>,
+) -> Result<(PasskeyRow, webauthn::Assertion)> {
+    let rp = relying_party(app)?;
+    let client_data_json = decode("clientDataJSON", &response.client_data_json)?;
+    let challenge = consume(app, flow, purpose, &client_data_json).await?;
+    let mut reader = app.db.read().await?;
+    let row = portico_store::passkeys::find_by_credential(reader.conn(), response.id.trim_end_matches('='))
+        .await?
+        .filter(|row| expected_user.is_none_or(|user| row.user_id == user.as_str()));
+    drop(reader);
+    let row = row.ok_or_else(|| bad("passkey_unknown", "This passkey is not registered to an account here."))?;
+    *known_user = Some(row.user_id.clone());
+    let user_handle = response.user_handle.as_deref().filter(|h| !h.is_empty());
+    if let Some(handle) = user_handle
+        && decode("userHandle", handle).ok().as_deref() != Some(row.user_id.as_bytes())
+    {
+        return Err(failed("the user handle is not the passkey's user"));
+    }
+    let stored_count = u32::try_from(row.sign_count).unwrap_or(u32::MAX);
+    let assertion = webauthn::verify_assertion(
+        rp,
+        &challenge,
+        &decode("publicKey", &row.public_key)?,
+        stored_count,
+        &client_data_json,
+        &decode("authenticatorData", response.authenticator_data.as_deref().unwrap_or_default())?,
+        &decode("signature", response.signature.as_deref().unwrap_or_default())?,
+    )
+    .map_err(|e| {
+        if matches!(e, WebauthnError::CounterRegressed { .. }) {
+            tracing::warn!(passkey = %row.id, error = %e, "a passkey's signature counter went back");
+        }
+        failed(e)
+    })?;
+    Ok((row, assertion))
+}
+
+/// An `authentication.passkey_failed` event, naming the user (and their email) when known.
+async fn record_failure(app: &App, user: Option<&str>, origin: &Origin) -> Result<()> {
     let mut tx = app.db.begin().await?;
-    record_in(app, tx.conn(), user, None, succeeded, origin).await?;
+    let email = match user {
+        Some(id) => portico_store::users::get(tx.conn(), &UserId::from_trusted(id.to_owned()))
+            .await?
+            .map(|u| u.email.as_str().to_owned()),
+        None => None,
+    };
+    record_in(app, tx.conn(), user, email.as_deref(), false, origin).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -215,7 +215,8 @@ async fn a_passkey_set_up_for_an_mfa_policy_then_signs_in_alone() {
     let verified = assert_with(&mut third, &mut laptop, "second_factor", "/mfa/passkey").await;
     assert_eq!(exchange(&t, &verified).await.body["authentication_method"], "Password");
 
-    // Over the API (no browser to use a passkey) the same user is asked to set up an app.
+    // Over the API there is no browser to use the passkey: the second factor is still owed (an
+    // enrollment here would let the password alone add a factor in the passkey's place).
     let api = t
         .send(
             t.raw(Method::POST, "/user_management/authenticate"),
@@ -223,7 +224,8 @@ async fn a_passkey_set_up_for_an_mfa_policy_then_signs_in_alone() {
                 "email": "pia@example.com", "password": PASSWORD})),
         )
         .await;
-    assert_eq!((api.status, api.body["code"].clone()), (403, json!("mfa_enrollment")), "{}", api.text);
+    assert_eq!((api.status, api.body["code"].clone()), (403, json!("mfa_challenge")), "{}", api.text);
+    assert_eq!(api.body["authentication_factors"], json!([]), "{}", api.text);
 }
 
 #[tokio::test]
@@ -249,6 +251,8 @@ async fn any_node_finishes_a_ceremony_once() {
     let again = replay.post("/sign-in/passkey", &[("credential", &asserted_json(&asserted))]).await;
     assert_eq!(again.status, 400, "{}", again.html);
     refusal_in(&again, "The passkey request expired. Try again.");
+    let failed = a.get("/events?events=authentication.passkey_failed").await;
+    assert_eq!(failed.body["data"].as_array().unwrap().len(), 1, "a replay is a failed attempt: {}", failed.text);
 
     // An answer made for the second-factor ceremony does not sign in from the first page.
     let mut mixed = a.browser();
@@ -282,7 +286,15 @@ async fn forged_cloned_and_unknown_passkeys_are_refused() {
     let refused = phished.post("/sign-in/passkey", &[("credential", &asserted_json(&asserted))]).await;
     assert_eq!(refused.status, 400, "{}", refused.html);
     refusal_in(&refused, "That passkey could not be used.");
-    assert!(t.event_names().await.contains(&"authentication.passkey_failed".to_owned()));
+    let failed = t.get("/events?events=authentication.passkey_failed").await;
+    let data = &failed.body["data"][0]["data"];
+    assert_eq!(
+        (data["user_id"].clone(), data["email"].clone()),
+        (json!(user), json!("ida@example.com")),
+        "{}",
+        failed.text
+    );
+    assert_eq!(data["error"]["code"], "passkey_failed");
 
     // A passkey that did not verify the user (no PIN or biometric) is not two factors.
     let mut lazy = t.browser();
