@@ -2,10 +2,12 @@
 //! to the physical bounds measured in the same run on the same machine: RS256 signatures per
 //! second (every grant signs one access token) and Argon2id hashes per second (every password
 //! grant verifies one). `--suite sdk` measures `portico-sdk` instead (see `sdk.rs`), `--suite
-//! policies` the cost of organization policies (see `policies.rs`).
+//! policies` the cost of organization policies (see `policies.rs`), `--suite passkeys` the CPU
+//! cost of checking a passkey sign-in (see `passkeys.rs`).
 //!
 //! Prints a markdown section; `--write` also puts it in BENCHMARKS.md.
 
+mod passkeys;
 mod policies;
 mod sdk;
 
@@ -53,6 +55,8 @@ enum Suite {
     Sdk,
     /// Organization policies: the evaluation function, and refreshes with and without a policy.
     Policies,
+    /// Passkeys: checking a passkey sign-in, next to the signature verification it contains.
+    Passkeys,
 }
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -331,6 +335,14 @@ async fn main() -> Result<()> {
         print!("{section}");
         if cli.write {
             write_section("policies", &section)?;
+        }
+        return Ok(());
+    }
+    if cli.suite == Suite::Passkeys {
+        let section = passkeys::run(cores)?;
+        print!("{section}");
+        if cli.write {
+            write_section("passkeys", &section)?;
         }
         return Ok(());
     }
