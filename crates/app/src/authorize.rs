@@ -415,6 +415,9 @@ pub async fn resend_verification(app: &App, flow: &mut SignInFlow, lang: &str, o
 
 /// After the user proved who they are: verification, invitation, organization, code.
 async fn proceed(app: &App, flow: &mut SignInFlow, user: User, method: AuthMethod, origin: &Origin) -> Result<Next> {
+    if flow.purpose != SIGN_IN {
+        return Err(Error::invalid("email", "not_signed_in", "Sign in from the application."));
+    }
     flow.user_id = Some(user.id.to_string());
     flow.auth_method = Some(method.session_name().to_owned());
     let preferred = flow.organization_hint.clone().map(OrganizationId::from_trusted);
@@ -528,6 +531,10 @@ async fn finish_offering(
     origin: &Origin,
     offer_grace_setup: bool,
 ) -> Result<Next> {
+    // Only a sign-in (or switcher) flow ends with a code: the passkeys page's flow never does.
+    if flow.purpose != SIGN_IN {
+        return Err(Error::invalid("organization_id", "not_signed_in", "Sign in first."));
+    }
     let now = app.now();
     // The organization switcher continues a live session: it must meet the new organization's
     // policy with what it proved (a session that satisfied one organization's policy does not
@@ -677,12 +684,14 @@ pub async fn verify_second_factor(app: &App, flow: &mut SignInFlow, code: &str, 
     continue_after_second_factor(app, flow, origin).await
 }
 
-/// Which second factors the flow's user can verify with: (an authenticator app, passkeys).
+/// Which second factors the flow's user can verify with: (a code — from an authenticator app,
+/// or a recovery code —, passkeys).
 pub async fn second_factor_kinds(app: &App, flow: &SignInFlow) -> Result<(bool, bool)> {
     let Some(user) = flow.user() else { return Ok((false, false)) };
-    let has_app = !crate::mfa::verified_factors(app, &user).await?.is_empty();
+    let has_codes = !crate::mfa::verified_factors(app, &user).await?.is_empty()
+        || crate::mfa::remaining_recovery_codes(app, &user).await? > 0;
     let has_passkeys = !crate::passkeys::list(app, &user).await?.is_empty();
-    Ok((has_app, has_passkeys))
+    Ok((has_codes, has_passkeys))
 }
 
 /// Starts a passkey ceremony for the flow (`purpose`: `sign_in`, `second_factor`, `register`, or
@@ -792,19 +801,8 @@ const FRESH_MS: i64 = 10 * 60 * 1000;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PasskeySettingsRequest {
     pub client_id: Option<String>,
-    /// Where "Back to the app" goes: a page on the origin of one of the client's redirect URIs.
+    /// Where "Done" goes: a page on the origin of one of the client's redirect URIs.
     pub return_to: Option<String>,
-}
-
-/// A one-time link to the hosted passkeys page.
-#[derive(Debug, Clone, serde::Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct PasskeySettingsLink {
-    pub object: &'static str,
-    pub url: String,
-    pub session_id: String,
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
-    pub expires_at: portico_domain::Timestamp,
 }
 
 /// `scheme://host[:port]` of an absolute http(s) URL.
@@ -820,7 +818,7 @@ pub async fn begin_passkey_settings(
     app: &App,
     session_id: &str,
     request: PasskeySettingsRequest,
-) -> Result<PasskeySettingsLink> {
+) -> Result<SessionLink> {
     use portico_domain::validation::FieldError;
     let now = app.now();
     let mut checker = portico_domain::validation::Checker::new();
@@ -859,7 +857,7 @@ pub async fn begin_passkey_settings(
         _ => None,
     }
     .unwrap_or(app.public_url());
-    Ok(PasskeySettingsLink {
+    Ok(SessionLink {
         object: "passkey_settings",
         url: append_query(&format!("{base}/passkeys"), &[("token", &link)]),
         session_id: session.id.to_string(),
@@ -888,6 +886,8 @@ async fn settings_user(app: &App, flow: &SignInFlow) -> Result<User> {
 #[derive(Debug, Clone)]
 pub struct PasskeySettings {
     pub passkeys: Vec<portico_domain::passkey::Passkey>,
+    /// The user's authenticator apps (verified TOTP factors), which the page can remove too.
+    pub authenticator_apps: Vec<portico_domain::auth_factor::AuthFactor>,
     /// The user proved who they are recently enough to add or remove passkeys.
     pub fresh: bool,
     /// They can confirm with their password (when they have one).
@@ -910,6 +910,7 @@ pub async fn passkey_settings(app: &App, flow: &SignInFlow) -> Result<PasskeySet
     drop(reader);
     Ok(PasskeySettings {
         passkeys: crate::passkeys::list(app, &user.id).await?,
+        authenticator_apps: crate::mfa::verified_factor_views(app, &user.id).await?,
         fresh: is_fresh(app, flow).await?,
         has_password,
         return_to: flow.redirect_uri.clone(),
@@ -965,6 +966,13 @@ pub async fn add_passkey(
 pub async fn remove_passkey(app: &App, flow: &SignInFlow, passkey_id: &str) -> Result<()> {
     let user = fresh_settings_user(app, flow).await?;
     crate::passkeys::remove_for(app, &user.id, passkey_id).await
+}
+
+/// Removes one of the user's authenticator apps from the passkeys page (with the last second
+/// factor go the recovery codes).
+pub async fn remove_authenticator_app(app: &App, flow: &SignInFlow, factor_id: &str) -> Result<()> {
+    let user = fresh_settings_user(app, flow).await?;
+    crate::mfa::delete_for(app, &user.id, factor_id).await
 }
 
 /// After the second factor: into the organization chosen before it, or on to the choice.
@@ -1042,10 +1050,11 @@ pub struct SwitchRequest {
     pub code_challenge_method: Option<String>,
 }
 
-/// A one-time link to the hosted organization switcher.
+/// A one-time link to a hosted page for a signed-in session: the organization switcher
+/// (`object: "organization_switch"`) or the passkeys page (`"passkey_settings"`).
 #[derive(Debug, Clone, serde::Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct SwitchLink {
+pub struct SessionLink {
     pub object: &'static str,
     pub url: String,
     pub session_id: String,
@@ -1136,7 +1145,7 @@ async fn issue_link(
 /// app with a code for the one they choose; exchanging that code continues `session_id` in the
 /// chosen organization. The app's backend asks for it (with its API key), so the link stands in
 /// for the sign-in the session already proved.
-pub async fn begin_switch(app: &App, session_id: &str, request: SwitchRequest) -> Result<SwitchLink> {
+pub async fn begin_switch(app: &App, session_id: &str, request: SwitchRequest) -> Result<SessionLink> {
     use portico_domain::validation::FieldError;
     let now = app.now();
     let mut checker = portico_domain::validation::Checker::new();
@@ -1185,7 +1194,7 @@ pub async fn begin_switch(app: &App, session_id: &str, request: SwitchRequest) -
     let client = client.ok_or_else(|| Error::Internal("validated client missing".into()))?;
     let state = request.state.filter(|s| !s.is_empty());
     let link = issue_link(app, &session, &client, SIGN_IN, redirect_uri, state, code_challenge).await?;
-    Ok(SwitchLink {
+    Ok(SessionLink {
         object: "organization_switch",
         url: append_query(&format!("{}/switch-organization", app.public_url()), &[("token", &link)]),
         session_id: session.id.to_string(),

@@ -179,6 +179,22 @@ pub async fn get(app: &App, factor_id: &str) -> Result<AuthFactor> {
 /// Removes a factor. With its last verified factor gone, the user's recovery codes go too.
 pub async fn delete(app: &App, factor_id: &str) -> Result<()> {
     let row = factor_row(app, factor_id).await?;
+    remove(app, &row).await
+}
+
+/// Removes one of `user`'s factors (the passkeys page: the user's own, never another's).
+pub(crate) async fn delete_for(app: &App, user: &UserId, factor_id: &str) -> Result<()> {
+    let not_theirs =
+        || Error::invalid("factor_id", "factor_not_found", "That authenticator app is not on your account.");
+    match factor_row(app, factor_id).await {
+        Ok(row) if row.user_id == user.as_str() => remove(app, &row).await,
+        Ok(_) | Err(Error::NotFound { .. }) => Err(not_theirs()),
+        Err(other) => Err(other),
+    }
+}
+
+async fn remove(app: &App, row: &FactorRow) -> Result<()> {
+    let factor_id = row.id.as_str();
     let user = UserId::from_trusted(row.user_id.clone());
     let mut tx = app.db.begin().await?;
     if !portico_store::auth_factors::delete_factor(tx.conn(), &row.id).await? {
@@ -441,6 +457,19 @@ fn normalize_recovery_code(code: &str) -> String {
 pub(crate) async fn has_second_factor(app: &App, user: &UserId) -> Result<bool> {
     let mut reader = app.db.read().await?;
     Ok(portico_store::auth_factors::has_verified(reader.conn(), user).await?)
+}
+
+/// The user's authenticator apps that count for sign-in (verified), oldest first.
+pub(crate) async fn verified_factor_views(app: &App, user: &UserId) -> Result<Vec<AuthFactor>> {
+    let mut reader = app.db.read().await?;
+    let rows = portico_store::auth_factors::list_for_user(reader.conn(), user).await?;
+    Ok(rows.iter().filter(|f| f.verified_at.is_some()).map(factor_view).collect())
+}
+
+/// How many of the user's recovery codes are still unused.
+pub(crate) async fn remaining_recovery_codes(app: &App, user: &UserId) -> Result<i64> {
+    let mut reader = app.db.read().await?;
+    Ok(portico_store::auth_factors::remaining_recovery_codes(reader.conn(), user).await?)
 }
 
 /// The user's factors that count for sign-in, as `mfa_challenge` lists them: `(id, type)`.

@@ -145,10 +145,22 @@ pub async fn list_for_user(app: &App, user_id: &str) -> Result<Vec<Passkey>> {
 /// passkey, e.g. for a user who lost the device.
 pub async fn delete(app: &App, id: &str) -> Result<()> {
     let mut tx = app.db.begin().await?;
-    if !portico_store::passkeys::delete(tx.conn(), id).await? {
+    let row = portico_store::passkeys::get(tx.conn(), id).await?.ok_or_else(|| Error::not_found("Passkey", id))?;
+    let user = UserId::from_trusted(row.user_id);
+    if !portico_store::passkeys::delete_for_user(tx.conn(), &user, id).await? {
         return Err(Error::not_found("Passkey", id));
     }
+    forget_recovery_codes_without_factors(tx.conn(), &user).await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// Recovery codes stand in for a second factor: with the user's last one gone, they go too
+/// (as when the last authenticator app is removed).
+async fn forget_recovery_codes_without_factors(mut conn: portico_store::Conn<'_>, user: &UserId) -> Result<()> {
+    if !portico_store::auth_factors::has_verified(conn.reborrow(), user).await? {
+        portico_store::auth_factors::delete_recovery_codes(conn, user).await?;
+    }
     Ok(())
 }
 
@@ -445,6 +457,7 @@ pub(crate) async fn remove_for(app: &App, user: &UserId, id: &str) -> Result<()>
     if !portico_store::passkeys::delete_for_user(tx.conn(), user, id).await? {
         return Err(Error::invalid("passkey_id", "passkey_not_found", "That passkey is not on your account."));
     }
+    forget_recovery_codes_without_factors(tx.conn(), user).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -707,40 +707,22 @@ mod tests {
         let stranger = registered(&mut other);
         assert_eq!(assert_with(&mut authenticator, &stranger, 0), Err(WebauthnError::BadSignature));
 
-        let asserted = authenticator.get("localhost", "http://evil.example", b"challenge-two");
-        let result = verify_assertion(
-            &rp(),
-            b"challenge-two",
-            &registration.public_key,
-            0,
-            &asserted.client_data_json,
-            &asserted.authenticator_data,
-            &asserted.signature,
-        );
+        let check = |asserted: &super::software::Asserted| {
+            verify_assertion(
+                &rp(),
+                b"challenge-two",
+                &registration.public_key,
+                0,
+                &asserted.client_data_json,
+                &asserted.authenticator_data,
+                &asserted.signature,
+            )
+        };
+        let result = check(&authenticator.get("localhost", "http://evil.example", b"challenge-two"));
         assert!(matches!(result, Err(WebauthnError::WrongRelyingParty(_))), "{result:?}");
-
-        let asserted = authenticator.get("example.com", ORIGIN, b"challenge-two");
-        let result = verify_assertion(
-            &rp(),
-            b"challenge-two",
-            &registration.public_key,
-            0,
-            &asserted.client_data_json,
-            &asserted.authenticator_data,
-            &asserted.signature,
-        );
+        let result = check(&authenticator.get("example.com", ORIGIN, b"challenge-two"));
         assert!(matches!(result, Err(WebauthnError::WrongRelyingParty(_))), "{result:?}");
-
-        let asserted = authenticator.get("localhost", ORIGIN, b"an old challenge");
-        let result = verify_assertion(
-            &rp(),
-            b"challenge-two",
-            &registration.public_key,
-            0,
-            &asserted.client_data_json,
-            &asserted.authenticator_data,
-            &asserted.signature,
-        );
+        let result = check(&authenticator.get("localhost", ORIGIN, b"an old challenge"));
         assert!(matches!(result, Err(WebauthnError::WrongCeremony(_))), "{result:?}");
 
         // A registration response replayed as a sign-in.

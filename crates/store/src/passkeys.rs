@@ -102,10 +102,6 @@ pub async fn delete_for_user(conn: Conn<'_>, user: &UserId, id: &str) -> Result<
     Ok(deleted == 1)
 }
 
-pub async fn delete(conn: Conn<'_>, id: &str) -> Result<bool> {
-    Ok(execute(conn, "DELETE FROM passkeys WHERE id = $1", &values![id]).await? == 1)
-}
-
 /// A challenge handed to a browser, waiting for its answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ceremony {

@@ -482,6 +482,12 @@ async fn the_passkeys_page_needs_a_fresh_sign_in_to_change_anything() {
     assert_eq!(ended.status, 422, "{}", ended.text);
     let page = settings.get("/passkeys").await;
     assert_eq!(page.status, 400, "{}", page.html);
+
+    // The page's flow never signs anyone in (only sign-in flows end with a code).
+    settings.post("/sign-in", &[("email", "eli@example.com")]).await;
+    let hijack = settings.post("/sign-in/password", &[("password", PASSWORD)]).await;
+    assert_eq!(hijack.status, 422, "{}", hijack.html);
+    assert!(hijack.location.is_none());
 }
 
 #[tokio::test]
@@ -504,4 +510,69 @@ async fn passkey_challenges_are_rate_limited_per_address() {
     assert!((1..=60).contains(&retry), "{retry}");
     clock.advance_ms(60_000);
     options(&mut browser, "sign_in").await;
+}
+
+/// The code an authenticator app shows for `secret` at the clock's time.
+fn totp_code(secret: &str, clock: &ManualClock) -> String {
+    use portico_app::ports::Clock;
+    let bytes = portico_crypto::totp::base32_decode(secret).unwrap();
+    portico_crypto::totp::code_at_step(&bytes, portico_crypto::totp::step_at(clock.now().unix_ms() / 1000))
+}
+
+#[tokio::test]
+async fn the_passkeys_page_removes_an_authenticator_app_only_after_a_fresh_sign_in() {
+    let (t, clock) = spawn().await;
+    let user = verified_user(&t, "ann@example.com").await;
+    let enrolled = t.post(&format!("/user_management/users/{user}/auth_factors"), json!({"type": "totp"})).await;
+    assert_eq!(enrolled.status, 201, "{}", enrolled.text);
+    let factor = enrolled.body["authentication_factor"]["id"].as_str().unwrap().to_owned();
+    let secret = enrolled.body["authentication_factor"]["totp"]["secret"].as_str().unwrap().to_owned();
+    let challenge = enrolled.body["authentication_challenge"]["id"].as_str().unwrap().to_owned();
+    let verified =
+        t.post(&format!("/auth/challenges/{challenge}/verify"), json!({"code": totp_code(&secret, &clock)})).await;
+    assert_eq!(verified.body["valid"], true, "{}", verified.text);
+    // Someone else's factor, which this user's page must not remove.
+    let other = verified_user(&t, "bob@example.com").await;
+    let theirs = t.post(&format!("/user_management/users/{other}/auth_factors"), json!({"type": "totp"})).await;
+    let theirs = theirs.body["authentication_factor"]["id"].as_str().unwrap().to_owned();
+
+    clock.advance_ms(30_000);
+    let mut browser = t.browser();
+    let page = password_sign_in(&t, &mut browser, "ann@example.com").await;
+    assert_eq!(page.location.as_deref(), Some("/mfa/verify"), "{}", page.html);
+    let signed_in = browser.post("/mfa/verify", &[("code", &totp_code(&secret, &clock))]).await;
+    let sid = session_of(&t, &exchange(&t, &signed_in).await).await;
+    let link = t
+        .post(
+            &format!("/user_management/sessions/{sid}/passkey_settings"),
+            json!({"client_id": t.client_id, "return_to": "http://localhost:3000/settings"}),
+        )
+        .await;
+    let mut settings = t.browser();
+    settings.get(&link.str("url")).await;
+    let page = settings.get("/passkeys").await;
+    assert!(page.html.contains("Authenticator app (Portico)"), "{}", page.html);
+    assert!(page.html.contains("/passkeys/remove-app"), "{}", page.html);
+
+    clock.advance_ms(11 * 60 * 1000);
+    let page = settings.get("/passkeys").await;
+    assert!(!page.html.contains("/passkeys/remove-app"), "no removal offered while not fresh: {}", page.html);
+    let refused = settings.post("/passkeys/remove-app", &[("factor_id", &factor)]).await;
+    assert_eq!(refused.status, 422, "{}", refused.html);
+    refusal_in(&refused, "Confirm it’s you first");
+
+    let confirmed = settings.post("/passkeys/confirm", &[("password", PASSWORD)]).await;
+    assert_eq!(confirmed.location.as_deref(), Some("/passkeys?done=confirmed"), "{}", confirmed.html);
+    let not_theirs = settings.post("/passkeys/remove-app", &[("factor_id", &theirs)]).await;
+    assert_eq!(not_theirs.status, 422, "{}", not_theirs.html);
+    refusal_in(&not_theirs, "That authenticator app is not on your account.");
+    assert_eq!(t.get(&format!("/auth/factors/{theirs}")).await.status, 200);
+    let removed = settings.post("/passkeys/remove-app", &[("factor_id", &factor)]).await;
+    assert_eq!(removed.location.as_deref(), Some("/passkeys?done=app_removed"), "{}", removed.html);
+    let factors = t.get(&format!("/user_management/users/{user}/auth_factors")).await;
+    assert_eq!(factors.body["data"], json!([]), "{}", factors.text);
+    // Without a second factor, the next sign-in asks for none.
+    let mut next = t.browser();
+    let page = password_sign_in(&t, &mut next, "ann@example.com").await;
+    exchange(&t, &page).await;
 }

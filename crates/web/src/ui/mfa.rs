@@ -111,15 +111,15 @@ pub async fn continue_after_setup(State(state): State<WebState>, visitor: Visito
 }
 
 pub(super) async fn verify_view(state: &WebState, visitor: &Visitor, flow: &SignInFlow) -> MfaVerifyPage {
-    let (has_app, has_passkeys) = authorize::second_factor_kinds(&state.app, flow).await.unwrap_or_else(|error| {
+    let (has_codes, has_passkeys) = authorize::second_factor_kinds(&state.app, flow).await.unwrap_or_else(|error| {
         tracing::error!(%error, "reading the user's second factors failed");
         (true, false)
     });
-    let default_key = if has_passkeys && !has_app { "passkeys.verify_subtitle" } else { "mfa.verify.subtitle" };
+    let default_key = if has_passkeys && !has_codes { "passkeys.verify_subtitle" } else { "mfa.verify.subtitle" };
     MfaVerifyPage {
         chrome: Chrome::new(state, visitor, "mfa.verify.title"),
         subtitle: reason(state, visitor, flow, default_key).await,
-        has_app,
+        has_codes,
         has_passkeys,
     }
 }

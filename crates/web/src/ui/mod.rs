@@ -51,6 +51,7 @@ pub fn routes() -> Router<WebState> {
         .route("/passkeys/confirm", post(passkeys::confirm))
         .route("/passkeys/add", post(passkeys::add))
         .route("/passkeys/remove", post(passkeys::remove))
+        .route("/passkeys/remove-app", post(passkeys::remove_app))
         .route("/mfa/soon", get(mfa::grace_page))
         .route("/mfa/later", post(mfa::later))
         .route("/invitation", get(sign_in::invitation))

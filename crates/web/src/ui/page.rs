@@ -165,8 +165,8 @@ pub struct MfaRecoveryPage {
 pub struct MfaVerifyPage {
     pub chrome: Chrome,
     pub subtitle: String,
-    /// The user has an authenticator app (and recovery codes).
-    pub has_app: bool,
+    /// The user can enter a code: from an authenticator app, or a recovery code.
+    pub has_codes: bool,
     pub has_passkeys: bool,
 }
 
@@ -185,6 +185,8 @@ pub struct PasskeyItem {
 pub struct PasskeysPage {
     pub chrome: Chrome,
     pub passkeys: Vec<PasskeyItem>,
+    /// The user's authenticator apps, in the same shape (removable on the same terms).
+    pub apps: Vec<PasskeyItem>,
     pub fresh: bool,
     pub has_password: bool,
     pub return_to: String,

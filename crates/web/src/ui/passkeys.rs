@@ -1,6 +1,7 @@
 //! Passkeys on the hosted pages: signing in with one, using one as the second factor, setting
 //! one up when an organization requires a second factor, and the passkeys page (list, add,
-//! remove) a signed-in user reaches through a one-time link from the app.
+//! remove; the user's authenticator apps can be removed there too) a signed-in user reaches
+//! through a one-time link from the app.
 //!
 //! The browser's part runs in `/assets/passkeys.js`: it asks `/passkeys/options` for a
 //! challenge, lets the browser create or use the passkey, and submits the answer in the form's
@@ -160,9 +161,23 @@ async fn settings_view(state: &WebState, visitor: &Visitor, flow: &SignInFlow) -
             }
         })
         .collect();
+    let apps = settings
+        .authenticator_apps
+        .iter()
+        .map(|factor| {
+            let name = t.format("passkeys.page.app_name", &[("issuer", &factor.totp.issuer)]);
+            PasskeyItem {
+                id: factor.id.to_string(),
+                detail: t.format("passkeys.page.added", &[("date", &day(factor.created_at))]),
+                remove_label: t.format("passkeys.page.remove_named", &[("name", &name)]),
+                name,
+            }
+        })
+        .collect();
     Ok(PasskeysPage {
         chrome: Chrome::new(state, visitor, "passkeys.page.title"),
         passkeys,
+        apps,
         fresh: settings.fresh,
         has_password: settings.has_password,
         return_to: settings.return_to,
@@ -215,6 +230,7 @@ pub async fn settings_page(State(state): State<WebState>, visitor: Visitor) -> R
     let notice = match visitor.query("done") {
         Some("added") => Some("passkeys.page.added_notice"),
         Some("removed") => Some("passkeys.page.removed_notice"),
+        Some("app_removed") => Some("passkeys.page.app_removed_notice"),
         Some("confirmed") => Some("passkeys.page.confirmed_notice"),
         _ => None,
     };
@@ -266,6 +282,18 @@ pub async fn remove(State(state): State<WebState>, visitor: Visitor, body: Bytes
     };
     match authorize::remove_passkey(&state.app, &flow, &form.text("passkey_id")).await {
         Ok(()) => see_other(&visitor, "/passkeys?done=removed"),
+        Err(error) => refuse_on_settings(&state, &visitor, &flow, &error).await,
+    }
+}
+
+/// `POST /passkeys/remove-app`: removes one of the user's authenticator apps.
+pub async fn remove_app(State(state): State<WebState>, visitor: Visitor, body: Bytes) -> Response {
+    let (flow, form) = match posted_flow(&state, &visitor, &body).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    match authorize::remove_authenticator_app(&state.app, &flow, &form.text("factor_id")).await {
+        Ok(()) => see_other(&visitor, "/passkeys?done=app_removed"),
         Err(error) => refuse_on_settings(&state, &visitor, &flow, &error).await,
     }
 }
