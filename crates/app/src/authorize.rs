@@ -22,7 +22,7 @@ const FLOW_TTL_MS: i64 = 60 * 60 * 1000;
 /// A flow's purpose: signing in (the organization switcher too).
 const SIGN_IN: &str = "sign_in";
 /// A flow's purpose: the signed-in user's passkey page.
-const PASSKEY_SETTINGS: &str = "passkeys";
+pub(crate) const PASSKEY_SETTINGS: &str = "passkeys";
 /// How long an authorization code can wait for its exchange.
 const CODE_TTL_MS: i64 = 10 * 60 * 1000;
 
@@ -88,7 +88,7 @@ pub enum Next {
     Redirect(String),
 }
 
-fn append_query(uri: &str, pairs: &[(&str, &str)]) -> String {
+pub(crate) fn append_query(uri: &str, pairs: &[(&str, &str)]) -> String {
     let mut out = uri.to_owned();
     let mut separator = if uri.contains('?') { '&' } else { '?' };
     for (key, value) in pairs {
@@ -286,7 +286,7 @@ pub async fn find(app: &App, cookie: &str) -> Result<Option<SignInFlow>> {
     .await?)
 }
 
-async fn save(app: &App, flow: &mut SignInFlow) -> Result<()> {
+pub(crate) async fn save(app: &App, flow: &mut SignInFlow) -> Result<()> {
     flow.updated_at = app.now().unix_ms();
     let mut tx = app.db.begin().await?;
     portico_store::sign_in_flows::save_progress(tx.conn(), flow).await?;
@@ -728,7 +728,7 @@ pub async fn passkey_options(
             crate::passkeys::options(app, flow, purpose, Some(&user)).await
         }
         Purpose::Register | Purpose::Confirm if flow.purpose == PASSKEY_SETTINGS => {
-            let user = settings_user(app, flow).await?;
+            let user = crate::passkey_page::settings_user(app, flow).await?;
             crate::passkeys::options(app, flow, purpose, Some(&user)).await
         }
         _ => Err(Error::invalid("purpose", "invalid", "This page cannot use a passkey that way.")),
@@ -793,188 +793,6 @@ pub async fn set_up_passkey(
     continue_after_second_factor(app, flow, origin).await
 }
 
-/// How recently the user must have proved who they are to change their passkeys.
-const FRESH_MS: i64 = 10 * 60 * 1000;
-
-/// What a one-time link to the passkeys page takes: which app it returns to.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct PasskeySettingsRequest {
-    pub client_id: Option<String>,
-    /// Where "Done" goes: a page on the origin of one of the client's redirect URIs.
-    pub return_to: Option<String>,
-}
-
-/// `scheme://host[:port]` of an absolute http(s) URL.
-fn origin_of(url: &str) -> Option<&str> {
-    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
-    let host_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    (host_len > 0).then(|| &url[..url.len() - rest.len() + host_len])
-}
-
-/// Creates a one-time link that shows a signed-in user their passkeys (add, remove), and
-/// returns to the app at `return_to`.
-pub async fn begin_passkey_settings(
-    app: &App,
-    session_id: &str,
-    request: PasskeySettingsRequest,
-) -> Result<SessionLink> {
-    use portico_domain::validation::FieldError;
-    let now = app.now();
-    let mut checker = portico_domain::validation::Checker::new();
-    let return_to = request.return_to.as_deref().unwrap_or_default();
-    let (session, client) =
-        link_subject(app, session_id, request.client_id.as_deref().unwrap_or_default(), &mut checker).await?;
-    match (&client, origin_of(return_to)) {
-        (Some(_), None) => checker.push(FieldError::new(
-            "return_to",
-            "invalid",
-            "return_to must be an absolute http(s) URL of the application.",
-        )),
-        (Some(client), Some(origin)) if !client.redirect_uris.iter().any(|uri| origin_of(uri) == Some(origin)) => {
-            checker.push(FieldError::new(
-                "return_to",
-                "return_to_not_allowed",
-                format!("{return_to} is not on the origin of one of the client's redirect URIs."),
-            ))
-        }
-        _ => {}
-    }
-    if app.settings.passkeys.is_none() {
-        checker.push(FieldError::new(
-            "session_id",
-            "passkeys_unavailable",
-            "Passkeys are not available on this server.",
-        ));
-    }
-    checker.finish()?;
-    let client = client.ok_or_else(|| Error::Internal("validated client missing".into()))?;
-    let link = issue_link(app, &session, &client, PASSKEY_SETTINGS, return_to, None, None).await?;
-    // The page must open where passkeys work: the public URL, unless passkeys are configured for
-    // other origins only.
-    let base = match app.settings.passkeys.as_ref() {
-        Some(rp) if !rp.origins.iter().any(|o| o == app.public_url()) => rp.origins.first().map(String::as_str),
-        _ => None,
-    }
-    .unwrap_or(app.public_url());
-    Ok(SessionLink {
-        object: "passkey_settings",
-        url: append_query(&format!("{base}/passkeys"), &[("token", &link)]),
-        session_id: session.id.to_string(),
-        expires_at: now.plus_ms(LINK_TTL_MS),
-    })
-}
-
-/// Opens a passkeys-page link in a browser: the cookie for the page's flow.
-pub async fn open_passkey_settings(app: &App, link: &str) -> Result<Option<String>> {
-    Ok(open_link(app, link, PASSKEY_SETTINGS).await?.map(|(cookie, _)| cookie))
-}
-
-/// The signed-in user of a passkeys page, while their session lives.
-async fn settings_user(app: &App, flow: &SignInFlow) -> Result<User> {
-    let ended = || Error::invalid("session_id", "session_ended", "Your session has ended; sign in again.");
-    if flow.purpose != PASSKEY_SETTINGS {
-        return Err(ended());
-    }
-    live_session_of(app, flow).await?.ok_or_else(ended)?;
-    let id = flow.user().ok_or_else(ended)?;
-    let mut reader = app.db.read().await?;
-    portico_store::users::get(reader.conn(), &id).await?.ok_or_else(ended)
-}
-
-/// What the passkeys page shows.
-#[derive(Debug, Clone)]
-pub struct PasskeySettings {
-    pub passkeys: Vec<portico_domain::passkey::Passkey>,
-    /// The user's authenticator apps (verified TOTP factors), which the page can remove too.
-    pub authenticator_apps: Vec<portico_domain::auth_factor::AuthFactor>,
-    /// The user proved who they are recently enough to add or remove passkeys.
-    pub fresh: bool,
-    /// They can confirm with their password (when they have one).
-    pub has_password: bool,
-    pub return_to: String,
-}
-
-/// Whether the session signed in, or the page confirmed the user, within [`FRESH_MS`].
-async fn is_fresh(app: &App, flow: &SignInFlow) -> Result<bool> {
-    let now = app.now().unix_ms();
-    let recent = |at: i64| now - at <= FRESH_MS;
-    let signed_in = live_session_of(app, flow).await?.is_some_and(|s| recent(s.created_at.unix_ms()));
-    Ok(signed_in || flow.mfa_verified_at.is_some_and(recent))
-}
-
-pub async fn passkey_settings(app: &App, flow: &SignInFlow) -> Result<PasskeySettings> {
-    let user = settings_user(app, flow).await?;
-    let mut reader = app.db.read().await?;
-    let has_password = portico_store::users::password_hash(reader.conn(), &user.id).await?.is_some();
-    drop(reader);
-    Ok(PasskeySettings {
-        passkeys: crate::passkeys::list(app, &user.id).await?,
-        authenticator_apps: crate::mfa::verified_factor_views(app, &user.id).await?,
-        fresh: is_fresh(app, flow).await?,
-        has_password,
-        return_to: flow.redirect_uri.clone(),
-    })
-}
-
-async fn fresh_settings_user(app: &App, flow: &SignInFlow) -> Result<User> {
-    let user = settings_user(app, flow).await?;
-    if !is_fresh(app, flow).await? {
-        return Err(Error::invalid(
-            "credential",
-            "confirm_first",
-            "Confirm it’s you first: with a passkey, or your password.",
-        ));
-    }
-    Ok(user)
-}
-
-/// "Confirm it's you" on the passkeys page with one of the user's passkeys.
-pub async fn confirm_with_passkey(
-    app: &App,
-    flow: &mut SignInFlow,
-    response: &crate::passkeys::CredentialResponse,
-    origin: &Origin,
-) -> Result<()> {
-    let user = settings_user(app, flow).await?;
-    crate::passkeys::authenticate(app, flow, crate::passkeys::Purpose::Confirm, Some(&user.id), response, origin)
-        .await?;
-    flow.mfa_verified_at = Some(app.now().unix_ms());
-    save(app, flow).await
-}
-
-/// "Confirm it's you" on the passkeys page with the user's password (rate-limited as sign-ins).
-pub async fn confirm_with_password(app: &App, flow: &mut SignInFlow, password: &str, origin: &Origin) -> Result<()> {
-    let user = settings_user(app, flow).await?;
-    crate::authenticate::verify_password(app, user.email.as_str(), password, origin).await?;
-    flow.mfa_verified_at = Some(app.now().unix_ms());
-    save(app, flow).await
-}
-
-/// Adds a passkey from the passkeys page.
-pub async fn add_passkey(
-    app: &App,
-    flow: &SignInFlow,
-    response: &crate::passkeys::CredentialResponse,
-    origin: &Origin,
-) -> Result<portico_domain::passkey::Passkey> {
-    let user = fresh_settings_user(app, flow).await?;
-    crate::passkeys::register(app, flow, &user, response, origin).await
-}
-
-/// Removes one of the user's passkeys from the passkeys page.
-pub async fn remove_passkey(app: &App, flow: &SignInFlow, passkey_id: &str) -> Result<()> {
-    let user = fresh_settings_user(app, flow).await?;
-    crate::passkeys::remove_for(app, &user.id, passkey_id).await
-}
-
-/// Removes one of the user's authenticator apps from the passkeys page (with the last second
-/// factor go the recovery codes).
-pub async fn remove_authenticator_app(app: &App, flow: &SignInFlow, factor_id: &str) -> Result<()> {
-    let user = fresh_settings_user(app, flow).await?;
-    crate::mfa::delete_for(app, &user.id, factor_id).await
-}
-
 /// After the second factor: into the organization chosen before it, or on to the choice.
 pub async fn continue_after_second_factor(app: &App, flow: &mut SignInFlow, origin: &Origin) -> Result<Next> {
     if flow.mfa_verified_at.is_none() {
@@ -1033,7 +851,7 @@ pub async fn policy_notice(app: &App, flow: &SignInFlow) -> Result<Option<(Strin
 
 /// How long a one-time link to a signed-in page (organization switcher, passkeys) can wait to
 /// be opened.
-const LINK_TTL_MS: i64 = 5 * 60 * 1000;
+pub(crate) const LINK_TTL_MS: i64 = 5 * 60 * 1000;
 
 /// What `POST /user_management/sessions/{id}/organization_switch` takes: where to send the
 /// browser back, as for `/authorize`.
@@ -1064,7 +882,7 @@ pub struct SessionLink {
 
 /// The live session a one-time link is for, and the client it returns to; a missing, unknown
 /// or ended one is a field error in `checker`.
-async fn link_subject(
+pub(crate) async fn link_subject(
     app: &App,
     session_id: &str,
     client_text: &str,
@@ -1103,7 +921,7 @@ async fn link_subject(
 }
 
 /// A flow that continues `session` from a one-time link, stored under the link's digest.
-async fn issue_link(
+pub(crate) async fn issue_link(
     app: &App,
     session: &portico_domain::session::Session,
     client: &portico_store::clients::ClientRecord,
@@ -1205,7 +1023,7 @@ pub async fn begin_switch(app: &App, session_id: &str, request: SwitchRequest) -
 /// Hands a one-time link's flow to the browser: the link works once, and from then on the flow
 /// answers to the returned cookie. `None` when the link is unknown, used, expired or made for
 /// another page, or its session has ended.
-async fn open_link(app: &App, link: &str, purpose: &str) -> Result<Option<(String, SignInFlow)>> {
+pub(crate) async fn open_link(app: &App, link: &str, purpose: &str) -> Result<Option<(String, SignInFlow)>> {
     let now = app.now();
     let cookie = codes::new_token()?;
     let mut tx = app.db.begin().await?;
@@ -1228,7 +1046,7 @@ async fn open_link(app: &App, link: &str, purpose: &str) -> Result<Option<(Strin
 }
 
 /// The live session a flow continues.
-async fn live_session_of(app: &App, flow: &SignInFlow) -> Result<Option<portico_domain::session::Session>> {
+pub(crate) async fn live_session_of(app: &App, flow: &SignInFlow) -> Result<Option<portico_domain::session::Session>> {
     let Some(session_id) = flow.continues_session_id.as_deref().and_then(portico_domain::SessionId::parse) else {
         return Ok(None);
     };

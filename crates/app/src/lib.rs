@@ -27,6 +27,7 @@ pub mod memberships;
 pub mod mfa;
 pub mod organization_domains;
 pub mod organizations;
+pub mod passkey_page;
 pub mod passkeys;
 pub mod password_resets;
 pub mod passwords;

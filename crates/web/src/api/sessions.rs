@@ -25,16 +25,16 @@ pub fn routes() -> OpenApiRouter<WebState> {
 /// minutes or a confirmation on the page). "Back" returns to `return_to`, which must be on the
 /// origin of one of the client's redirect URIs.
 #[utoipa::path(post, path = "/user_management/sessions/{id}/passkey_settings", tag = "sessions",
-    request_body = portico_app::authorize::PasskeySettingsRequest, params(("id" = String, Path, description = "session_…")),
+    request_body = portico_app::passkey_page::PasskeySettingsRequest, params(("id" = String, Path, description = "session_…")),
     responses((status = 201, description = "`{object: \"passkey_settings\", url, session_id, expires_at}`"),
         (status = 404, description = "No such session"),
         (status = 422, description = "The session has ended, client_id or return_to is wrong, or passkeys are off")))]
 async fn passkey_settings(
     State(state): State<WebState>,
     Path(id): Path<String>,
-    ApiJson(input): ApiJson<portico_app::authorize::PasskeySettingsRequest>,
+    ApiJson(input): ApiJson<portico_app::passkey_page::PasskeySettingsRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(super::created(portico_app::authorize::begin_passkey_settings(&state.app, &id, input).await?))
+    Ok(super::created(portico_app::passkey_page::begin_passkey_settings(&state.app, &id, input).await?))
 }
 
 /// A one-time link (valid 5 minutes) to the hosted organization switcher for a signed-in

@@ -17,6 +17,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use portico_app::authorize::{self, SignInFlow};
+use portico_app::passkey_page;
 use portico_app::passkeys::CredentialResponse;
 
 fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
@@ -134,7 +135,7 @@ fn day(timestamp: portico_domain::Timestamp) -> String {
 }
 
 async fn settings_view(state: &WebState, visitor: &Visitor, flow: &SignInFlow) -> Result<PasskeysPage, Response> {
-    let settings = match authorize::passkey_settings(&state.app, flow).await {
+    let settings = match passkey_page::passkey_settings(&state.app, flow).await {
         Ok(settings) => settings,
         Err(error) => {
             tracing::info!(%error, "no passkeys page for this flow");
@@ -210,7 +211,7 @@ async fn refuse_on_settings(
 /// `GET /passkeys?token=…` opens a one-time link (then `GET /passkeys` shows the page).
 pub async fn settings_page(State(state): State<WebState>, visitor: Visitor) -> Response {
     if let Some(token) = visitor.query("token").filter(|t| !t.is_empty()).map(str::to_owned) {
-        return match authorize::open_passkey_settings(&state.app, &token).await {
+        return match passkey_page::open_passkey_settings(&state.app, &token).await {
             Ok(Some(cookie)) => {
                 let mut response = see_other(&visitor, "/passkeys");
                 response.headers_mut().append(header::SET_COOKIE, visitor.flow_cookie_header(&cookie));
@@ -244,10 +245,10 @@ pub async fn confirm(State(state): State<WebState>, visitor: Visitor, body: Byte
         Err(response) => return response,
     };
     let result = match form.get("password") {
-        Some(password) => authorize::confirm_with_password(&state.app, &mut flow, password, &visitor.origin).await,
+        Some(password) => passkey_page::confirm_with_password(&state.app, &mut flow, password, &visitor.origin).await,
         None => match credential_of(&form) {
             Ok(credential) => {
-                authorize::confirm_with_passkey(&state.app, &mut flow, &credential, &visitor.origin).await
+                passkey_page::confirm_with_passkey(&state.app, &mut flow, &credential, &visitor.origin).await
             }
             Err(error) => Err(error),
         },
@@ -265,7 +266,7 @@ pub async fn add(State(state): State<WebState>, visitor: Visitor, body: Bytes) -
         Err(response) => return response,
     };
     let result = match credential_of(&form) {
-        Ok(credential) => authorize::add_passkey(&state.app, &flow, &credential, &visitor.origin).await,
+        Ok(credential) => passkey_page::add_passkey(&state.app, &flow, &credential, &visitor.origin).await,
         Err(error) => Err(error),
     };
     match result {
@@ -280,7 +281,7 @@ pub async fn remove(State(state): State<WebState>, visitor: Visitor, body: Bytes
         Ok(found) => found,
         Err(response) => return response,
     };
-    match authorize::remove_passkey(&state.app, &flow, &form.text("passkey_id")).await {
+    match passkey_page::remove_passkey(&state.app, &flow, &form.text("passkey_id")).await {
         Ok(()) => see_other(&visitor, "/passkeys?done=removed"),
         Err(error) => refuse_on_settings(&state, &visitor, &flow, &error).await,
     }
@@ -292,7 +293,7 @@ pub async fn remove_app(State(state): State<WebState>, visitor: Visitor, body: B
         Ok(found) => found,
         Err(response) => return response,
     };
-    match authorize::remove_authenticator_app(&state.app, &flow, &form.text("factor_id")).await {
+    match passkey_page::remove_authenticator_app(&state.app, &flow, &form.text("factor_id")).await {
         Ok(()) => see_other(&visitor, "/passkeys?done=app_removed"),
         Err(error) => refuse_on_settings(&state, &visitor, &flow, &error).await,
     }
