@@ -552,6 +552,43 @@ async function passkeyItems(page) {
   );
 }
 
+test('the passkeys page also lists the authenticator app and removes it (the recovery path stays the passkey)', async () => {
+  const { email, user } = await memberOf('app-removal', { firstName: 'Ada', lastName: 'App' });
+
+  await withPage(async (page) => {
+    await addAuthenticator(page);
+    await enrollPasskey(page, { email });
+    const key = newSecret();
+    const phone = authenticator(key);
+    const enrolled = await api('POST', `/user_management/users/${user.id}/auth_factors`, { type: 'totp', totp_secret: key });
+    const factor = enrolled.authentication_factor;
+    const answer = await api('POST', `/auth/challenges/${enrolled.authentication_challenge.id}/verify`, { code: await phone.next() });
+    assert.equal(answer.valid, true, 'the app is verified');
+
+    const flow = await startSignIn(page);
+    const session = await backInApp(page, () => page.locator('#passkey-sign-in').click(), flow);
+    const link = await api('POST', `/user_management/sessions/${session.claims.sid}/passkey_settings`, {
+      client_id: CLIENT_ID,
+      return_to: SETTINGS_URL,
+    });
+    await page.goto(link.url);
+    await expectHostedPage(page, { origin: PASSKEY_ORIGIN, path: '/passkeys', heading: PASSKEYS_HEADING });
+    const apps = page.locator('#app-list li.passkey');
+    assert.equal(await apps.count(), 1);
+    assert.equal(await textOf(apps.locator('.passkey-name')), 'Authenticator app (Portico)');
+    assert.equal(await textOf(apps.locator('.passkey-meta')), `Added ${day(factor.created_at)}`);
+    assert.equal(await textOf(page.locator('#apps-title')), 'Authenticator app');
+    await screenshot(page, 'passkeys-page-with-app');
+
+    await Promise.all([page.waitForURL((url) => url.search === '?done=app_removed'), apps.locator('button').click()]);
+    await expectHostedPage(page, { origin: PASSKEY_ORIGIN, path: '/passkeys', heading: PASSKEYS_HEADING });
+    assert.equal(await textOf(page.locator('.notice[role=status]')), 'Authenticator app removed.');
+    assert.equal(await page.locator('#app-list').count(), 0);
+    assert.equal(await page.locator('#passkey-list li.passkey').count(), 1, 'the passkey stays');
+    assert.deepEqual((await api('GET', `/user_management/users/${user.id}/auth_factors`)).data, []);
+  });
+});
+
 test('the passkeys page from the app: lists the passkey, adds a second one, removes one; the API agrees; the link works once', async () => {
   const { email, user } = await memberOf('atlas', { firstName: 'Paul', lastName: 'Page' });
 
