@@ -113,7 +113,8 @@ pub struct PasskeySettings {
     pub return_to: String,
 }
 
-/// Whether the session signed in, or the page confirmed the user, within [`FRESH_MS`].
+/// Whether the session signed in, or the page confirmed the user, within [`FRESH_MS`]. (On this
+/// page's flow, `mfa_verified_at` is when the user last confirmed it was them.)
 async fn is_fresh(app: &App, flow: &SignInFlow) -> Result<bool> {
     let now = app.now().unix_ms();
     let recent = |at: i64| now - at <= FRESH_MS;
@@ -121,6 +122,7 @@ async fn is_fresh(app: &App, flow: &SignInFlow) -> Result<bool> {
     Ok(signed_in || flow.mfa_verified_at.is_some_and(recent))
 }
 
+/// What the passkeys page shows for the flow's user.
 pub async fn passkey_settings(app: &App, flow: &SignInFlow) -> Result<PasskeySettings> {
     let user = settings_user(app, flow).await?;
     let mut reader = app.db.read().await?;

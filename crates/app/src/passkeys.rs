@@ -60,7 +60,7 @@ impl Purpose {
 
 /// What the browser's `PublicKeyCredential` says, with its binary parts in base64url (as the
 /// hosted pages' script sends it, and as `PublicKeyCredential.toJSON()` writes it).
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize)]
 pub struct CredentialResponse {
     pub id: String,
     #[serde(rename = "clientDataJSON")]
@@ -101,7 +101,7 @@ fn decode(field: &str, text: &str) -> Result<Vec<u8>> {
 }
 
 /// The relying party, when passkeys are on.
-pub fn relying_party(app: &App) -> Result<&RelyingParty> {
+fn relying_party(app: &App) -> Result<&RelyingParty> {
     app.settings
         .passkeys
         .as_ref()
@@ -113,7 +113,7 @@ pub fn available_at(app: &App, origin: &str) -> bool {
     app.settings.passkeys.as_ref().is_some_and(|rp| rp.origins.iter().any(|o| o == origin))
 }
 
-pub(crate) fn view(row: &PasskeyRow) -> Passkey {
+fn view(row: &PasskeyRow) -> Passkey {
     Passkey {
         id: PasskeyId::from_trusted(row.id.clone()),
         user_id: UserId::from_trusted(row.user_id.clone()),
@@ -244,7 +244,6 @@ pub(crate) async fn options(
         flow_id: flow.id.clone(),
         purpose: purpose.name().to_owned(),
         challenge,
-        user_id: user.map(|u| u.id.to_string()),
         expires_at: now.plus_ms(CEREMONY_TTL_MS).unix_ms(),
         created_at: now.unix_ms(),
     };

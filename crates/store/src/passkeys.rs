@@ -110,7 +110,6 @@ pub struct Ceremony {
     pub purpose: String,
     /// base64url, as the browser echoes it in `clientDataJSON`.
     pub challenge: String,
-    pub user_id: Option<String>,
     pub expires_at: i64,
     pub created_at: i64,
 }
@@ -118,14 +117,13 @@ pub struct Ceremony {
 pub async fn insert_ceremony(conn: Conn<'_>, ceremony: &Ceremony) -> Result<()> {
     execute(
         conn,
-        "INSERT INTO webauthn_ceremonies (id, flow_id, purpose, challenge, user_id, expires_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO webauthn_ceremonies (id, flow_id, purpose, challenge, expires_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
         &values![
             &ceremony.id,
             &ceremony.flow_id,
             &ceremony.purpose,
             &ceremony.challenge,
-            &ceremony.user_id,
             ceremony.expires_at,
             ceremony.created_at
         ],

@@ -27,7 +27,6 @@ CREATE TABLE webauthn_ceremonies (
     flow_id    TEXT NOT NULL REFERENCES sign_in_flows (id) ON DELETE CASCADE,
     purpose    TEXT NOT NULL,
     challenge  TEXT NOT NULL,
-    user_id    TEXT REFERENCES users (id) ON DELETE CASCADE,
     expires_at BIGINT NOT NULL,
     created_at BIGINT NOT NULL
 );
