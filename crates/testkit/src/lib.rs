@@ -235,6 +235,14 @@ impl TestApp {
         response.str("id")
     }
 
+    /// Creates a user who can sign in with `password` (email already verified); returns its id.
+    pub async fn verified_user(&self, email: &str, password: &str) -> String {
+        let body = serde_json::json!({ "email": email, "password": password, "email_verified": true });
+        let response = self.post("/user_management/users", body).await;
+        assert_eq!(response.status, 201, "{}", response.text);
+        response.str("id")
+    }
+
     /// Creates an organization and returns its id.
     pub async fn organization(&self, name: &str) -> String {
         let response = self.post("/organizations", serde_json::json!({ "name": name })).await;

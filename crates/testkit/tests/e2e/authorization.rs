@@ -215,14 +215,6 @@ fn challenge(verifier: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()))
 }
 
-/// A user with `PASSWORD` whose email is verified; returns their id.
-async fn verified_user(t: &TestApp, email: &str) -> String {
-    let created =
-        t.post("/user_management/users", json!({"email": email, "password": PASSWORD, "email_verified": true})).await;
-    assert_eq!(created.status, 201, "{}", created.text);
-    created.str("id")
-}
-
 async fn sign_in(t: &TestApp, email: &str) -> Response {
     let signed_in = t
         .send(
@@ -245,7 +237,7 @@ async fn the_organization_switcher_moves_the_same_session_to_the_chosen_organiza
     editor_and_viewer(&t).await;
     let acme = t.organization("Acme").await;
     let globex = t.organization("Globex").await;
-    let user = verified_user(&t, "ada@example.com").await;
+    let user = t.verified_user("ada@example.com", PASSWORD).await;
     membership(&t, &user, &acme, "viewer").await;
     let signed_in = sign_in(&t, "ada@example.com").await;
     let first = claims(&t, &signed_in.str("access_token")).await;
@@ -323,7 +315,7 @@ async fn the_organization_switcher_moves_the_same_session_to_the_chosen_organiza
 async fn organization_switch_links_refuse_bad_requests_and_ended_sessions() {
     let t = TestApp::spawn().await;
     let acme = t.organization("Acme").await;
-    let user = verified_user(&t, "bo@example.com").await;
+    let user = t.verified_user("bo@example.com", PASSWORD).await;
     membership(&t, &user, &acme, "member").await;
     let signed_in = sign_in(&t, "bo@example.com").await;
     let session = claims(&t, &signed_in.str("access_token")).await["sid"].as_str().unwrap().to_owned();
@@ -377,7 +369,7 @@ async fn a_switch_link_must_be_opened_within_five_minutes_then_the_page_waits_li
     let t = TestApp::spawn_with(portico_app::AppSettings::default(), clock.clone()).await;
     let acme = t.organization("Acme").await;
     let globex = t.organization("Globex").await;
-    let user = verified_user(&t, "cy@example.com").await;
+    let user = t.verified_user("cy@example.com", PASSWORD).await;
     membership(&t, &user, &acme, "member").await;
     let session =
         claims(&t, &sign_in(&t, "cy@example.com").await.str("access_token")).await["sid"].as_str().unwrap().to_owned();

@@ -51,13 +51,6 @@ fn public_exchange(t: &TestApp, code: &str, verifier: &str) -> Value {
     json!({"client_id": t.client_id, "grant_type": "authorization_code", "code": code, "code_verifier": verifier})
 }
 
-async fn verified_user(t: &TestApp, email: &str) -> String {
-    let created =
-        t.post("/user_management/users", json!({"email": email, "password": PASSWORD, "email_verified": true})).await;
-    assert_eq!(created.status, 201, "{}", created.text);
-    created.str("id")
-}
-
 async fn member(t: &TestApp, user: &str, org: &str, role: &str) {
     let m = t
         .post(
@@ -187,7 +180,7 @@ async fn authorize_never_redirects_to_an_unknown_client_or_redirect_uri() {
 async fn pkce_is_enforced_and_codes_expire() {
     let clock = Arc::new(ManualClock::new(Timestamp::from_unix_ms(1_800_000_000_000)));
     let t = TestApp::spawn_with(Default::default(), clock.clone()).await;
-    verified_user(&t, "grace@example.com").await;
+    t.verified_user("grace@example.com", PASSWORD).await;
     let sign_in = |extra: &'static str| {
         let t = &t;
         async move {
@@ -270,7 +263,7 @@ async fn every_form_refuses_forged_submissions() {
 #[tokio::test]
 async fn several_organizations_ask_for_a_choice_and_the_last_one_comes_first() {
     let t = TestApp::spawn().await;
-    let user = verified_user(&t, "lin@example.com").await;
+    let user = t.verified_user("lin@example.com", PASSWORD).await;
     let acme = t.organization("Acme").await;
     let globex = t.organization("Globex").await;
     member(&t, &user, &acme, "admin").await;
@@ -306,7 +299,7 @@ async fn several_organizations_ask_for_a_choice_and_the_last_one_comes_first() {
 #[tokio::test]
 async fn wrong_passwords_and_unknown_emails_get_the_same_answer() {
     let t = TestApp::spawn().await;
-    verified_user(&t, "known@example.com").await;
+    t.verified_user("known@example.com", PASSWORD).await;
     let mut answers = Vec::new();
     for email in ["known@example.com", "nobody@example.com"] {
         let mut browser = t.browser();
@@ -325,7 +318,7 @@ async fn wrong_passwords_and_unknown_emails_get_the_same_answer() {
 #[tokio::test]
 async fn sign_in_with_an_emailed_code() {
     let t = TestApp::spawn().await;
-    let user = verified_user(&t, "mae@example.com").await;
+    let user = t.verified_user("mae@example.com", PASSWORD).await;
     let org = t.organization("Acme").await;
     member(&t, &user, &org, "member").await;
     let mut browser = t.browser();
@@ -344,7 +337,7 @@ async fn sign_in_with_an_emailed_code() {
 #[tokio::test]
 async fn forgotten_passwords_are_reset_by_email_without_revealing_accounts() {
     let t = TestApp::spawn().await;
-    verified_user(&t, "reset@example.com").await;
+    t.verified_user("reset@example.com", PASSWORD).await;
     let old = exchange(
         &t,
         json!({"client_id": t.client_id, "client_secret": t.api_key, "grant_type": "password", "email": "reset@example.com", "password": PASSWORD}),
@@ -427,7 +420,7 @@ async fn an_invitation_joins_the_organization_with_its_role() {
 #[tokio::test]
 async fn signing_up_with_a_taken_email_reveals_nothing() {
     let t = TestApp::spawn().await;
-    verified_user(&t, "taken@example.com").await;
+    t.verified_user("taken@example.com", PASSWORD).await;
     let mut browser = t.browser();
     start(&t, &mut browser, "&screen_hint=sign-up").await;
     browser.get("/sign-up").await;
@@ -576,7 +569,7 @@ async fn a_grant_with_an_invitation_token_joins_and_scopes_the_session() {
 #[tokio::test]
 async fn a_form_from_a_replaced_flow_does_not_finish_the_newer_one() {
     let t = TestApp::spawn().await;
-    verified_user(&t, "tabs@example.com").await;
+    t.verified_user("tabs@example.com", PASSWORD).await;
     let mut browser = t.browser();
     start(&t, &mut browser, "").await;
     browser.get("/sign-in").await;
@@ -625,7 +618,7 @@ async fn the_hosted_pages_set_up_the_second_factor_and_ask_for_it_next_time() {
     let clock = Arc::new(ManualClock::new(Timestamp::from_unix_ms(1_800_000_000_000)));
     let t = TestApp::spawn_with(Default::default(), clock.clone()).await;
     let org = t.organization("Acme").await;
-    let user = verified_user(&t, "quin@example.com").await;
+    let user = t.verified_user("quin@example.com", PASSWORD).await;
     member(&t, &user, &org, "member").await;
     let saved = t.put(&format!("/organizations/{org}/policy"), json!({"mfa": {"required": true}})).await;
     assert_eq!(saved.status, 200, "{}", saved.text);
@@ -694,7 +687,7 @@ async fn during_a_grace_period_the_hosted_pages_offer_the_set_up() {
     let clock = Arc::new(ManualClock::new(Timestamp::from_unix_ms(1_800_000_000_000)));
     let t = TestApp::spawn_with(Default::default(), clock.clone()).await;
     let org = t.organization("Acme").await;
-    let user = verified_user(&t, "rae@example.com").await;
+    let user = t.verified_user("rae@example.com", PASSWORD).await;
     member(&t, &user, &org, "member").await;
     let policy = json!({"mfa": {"required": true, "grace_period_days": 7}});
     assert_eq!(t.put(&format!("/organizations/{org}/policy"), policy).await.status, 200);

@@ -27,13 +27,6 @@ async fn spawn() -> (TestApp, Arc<ManualClock>) {
     (TestApp::spawn_with(Default::default(), clock.clone()).await, clock)
 }
 
-async fn verified_user(t: &TestApp, email: &str) -> String {
-    let created =
-        t.post("/user_management/users", json!({"email": email, "password": PASSWORD, "email_verified": true})).await;
-    assert_eq!(created.status, 201, "{}", created.text);
-    created.str("id")
-}
-
 async fn member(t: &TestApp, user: &str, org: &str) {
     let m = t.post("/user_management/organization_memberships", json!({"user_id": user, "organization_id": org})).await;
     assert_eq!(m.status, 201, "{}", m.text);
@@ -165,7 +158,7 @@ async fn with_passkey(t: &TestApp, email: &str, authenticator: &mut Authenticato
 async fn a_passkey_set_up_for_an_mfa_policy_then_signs_in_alone() {
     let (t, _) = spawn().await;
     let org = t.organization("Acme").await;
-    let user = verified_user(&t, "pia@example.com").await;
+    let user = t.verified_user("pia@example.com", PASSWORD).await;
     member(&t, &user, &org).await;
     require_mfa(&t, &org).await;
 
@@ -232,7 +225,7 @@ async fn a_passkey_set_up_for_an_mfa_policy_then_signs_in_alone() {
 async fn any_node_finishes_a_ceremony_once() {
     let (a, _) = spawn().await;
     let b = a.another_node().await;
-    let user = verified_user(&a, "noa@example.com").await;
+    let user = a.verified_user("noa@example.com", PASSWORD).await;
     let mut phone = Authenticator::ed25519();
     with_passkey(&a, "noa@example.com", &mut phone).await;
 
@@ -269,7 +262,7 @@ async fn any_node_finishes_a_ceremony_once() {
 async fn forged_cloned_and_unknown_passkeys_are_refused() {
     let (t, _) = spawn().await;
     let org = t.organization("Acme").await;
-    let user = verified_user(&t, "ida@example.com").await;
+    let user = t.verified_user("ida@example.com", PASSWORD).await;
     member(&t, &user, &org).await;
     require_mfa(&t, &org).await;
     let mut key = Authenticator::es256();
@@ -336,7 +329,7 @@ async fn forged_cloned_and_unknown_passkeys_are_refused() {
 #[tokio::test]
 async fn a_new_factor_never_stands_in_for_the_one_a_user_has() {
     let (t, _) = spawn().await;
-    verified_user(&t, "max@example.com").await;
+    t.verified_user("max@example.com", PASSWORD).await;
     let mut key = Authenticator::es256();
     with_passkey(&t, "max@example.com", &mut key).await;
 
@@ -365,7 +358,7 @@ async fn a_new_factor_never_stands_in_for_the_one_a_user_has() {
 async fn an_organization_can_refuse_passkeys_as_a_sign_in_method() {
     let (t, _) = spawn().await;
     let org = t.organization("Acme").await;
-    let user = verified_user(&t, "lea@example.com").await;
+    let user = t.verified_user("lea@example.com", PASSWORD).await;
     member(&t, &user, &org).await;
     let mut key = Authenticator::es256();
     with_passkey(&t, "lea@example.com", &mut key).await;
@@ -395,7 +388,7 @@ async fn an_organization_can_refuse_passkeys_as_a_sign_in_method() {
 #[tokio::test]
 async fn the_passkeys_page_needs_a_fresh_sign_in_to_change_anything() {
     let (t, clock) = spawn().await;
-    let user = verified_user(&t, "eli@example.com").await;
+    let user = t.verified_user("eli@example.com", PASSWORD).await;
     let mut browser = t.browser();
     let page = password_sign_in(&t, &mut browser, "eli@example.com").await;
     let sid = session_of(&t, &exchange(&t, &page).await).await;
@@ -522,7 +515,7 @@ fn totp_code(secret: &str, clock: &ManualClock) -> String {
 #[tokio::test]
 async fn the_passkeys_page_removes_an_authenticator_app_only_after_a_fresh_sign_in() {
     let (t, clock) = spawn().await;
-    let user = verified_user(&t, "ann@example.com").await;
+    let user = t.verified_user("ann@example.com", PASSWORD).await;
     let enrolled = t.post(&format!("/user_management/users/{user}/auth_factors"), json!({"type": "totp"})).await;
     assert_eq!(enrolled.status, 201, "{}", enrolled.text);
     let factor = enrolled.body["authentication_factor"]["id"].as_str().unwrap().to_owned();
@@ -532,7 +525,7 @@ async fn the_passkeys_page_removes_an_authenticator_app_only_after_a_fresh_sign_
         t.post(&format!("/auth/challenges/{challenge}/verify"), json!({"code": totp_code(&secret, &clock)})).await;
     assert_eq!(verified.body["valid"], true, "{}", verified.text);
     // Someone else's factor, which this user's page must not remove.
-    let other = verified_user(&t, "bob@example.com").await;
+    let other = t.verified_user("bob@example.com", PASSWORD).await;
     let theirs = t.post(&format!("/user_management/users/{other}/auth_factors"), json!({"type": "totp"})).await;
     let theirs = theirs.body["authentication_factor"]["id"].as_str().unwrap().to_owned();
 

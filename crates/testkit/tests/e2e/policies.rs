@@ -18,13 +18,6 @@ async fn spawn() -> (TestApp, Arc<ManualClock>) {
     (TestApp::spawn_with(Default::default(), clock.clone()).await, clock)
 }
 
-async fn verified_user(t: &TestApp, email: &str) -> String {
-    let created =
-        t.post("/user_management/users", json!({"email": email, "password": PASSWORD, "email_verified": true})).await;
-    assert_eq!(created.status, 201, "{}", created.text);
-    created.str("id")
-}
-
 async fn member(t: &TestApp, user: &str, org: &str) {
     let m = t.post("/user_management/organization_memberships", json!({"user_id": user, "organization_id": org})).await;
     assert_eq!(m.status, 201, "{}", m.text);
@@ -80,7 +73,7 @@ async fn claims(t: &TestApp, token: &str) -> Value {
 #[tokio::test]
 async fn totp_factors_enroll_challenge_and_accept_each_code_once() {
     let (t, clock) = spawn().await;
-    let user = verified_user(&t, "ada@example.com").await;
+    let user = t.verified_user("ada@example.com", PASSWORD).await;
     let enrolled = t
         .post(&format!("/user_management/users/{user}/auth_factors"), json!({"type": "totp", "totp_issuer": "Acme"}))
         .await;
@@ -167,7 +160,7 @@ async fn totp_factors_enroll_challenge_and_accept_each_code_once() {
 async fn an_organization_requiring_mfa_steps_up_every_sign_in() {
     let (t, clock) = spawn().await;
     let org = t.organization("Acme").await;
-    let user = verified_user(&t, "bo@example.com").await;
+    let user = t.verified_user("bo@example.com", PASSWORD).await;
     member(&t, &user, &org).await;
     let saved = put_policy(&t, &org, json!({"mfa": {"required": true}})).await;
     assert_eq!(saved.body["object"], "organization_policy");
@@ -194,7 +187,7 @@ async fn an_organization_requiring_mfa_steps_up_every_sign_in() {
     let factors = again.body["authentication_factors"].as_array().unwrap();
     assert_eq!(factors.len(), 1);
     assert_eq!(factors[0]["type"], "totp");
-    let intruder = verified_user(&t, "eve@example.com").await;
+    let intruder = t.verified_user("eve@example.com", PASSWORD).await;
     let (_, _, foreign) = enroll(&t, &intruder).await;
     let crossed = authenticate(&t, totp(&t, &again.str("pending_authentication_token"), &foreign, "123456")).await;
     assert_eq!(crossed.body["code"], "authentication_challenge_not_found");
@@ -212,9 +205,9 @@ async fn an_organization_requiring_mfa_steps_up_every_sign_in() {
 async fn a_grace_period_lets_members_in_reminds_them_then_bites() {
     let (t, clock) = spawn().await;
     let org = t.organization("Acme").await;
-    let user = verified_user(&t, "cy@example.com").await;
+    let user = t.verified_user("cy@example.com", PASSWORD).await;
     member(&t, &user, &org).await;
-    let compliant = verified_user(&t, "di@example.com").await;
+    let compliant = t.verified_user("di@example.com", PASSWORD).await;
     member(&t, &compliant, &org).await;
     let (_, secret, challenge) = enroll(&t, &compliant).await;
     assert_eq!(
@@ -274,7 +267,7 @@ async fn switching_organizations_must_meet_the_new_organizations_policy() {
     let (t, clock) = spawn().await;
     let strict = t.organization("Strict").await;
     let relaxed = t.organization("Relaxed").await;
-    let user = verified_user(&t, "ed@example.com").await;
+    let user = t.verified_user("ed@example.com", PASSWORD).await;
     member(&t, &user, &strict).await;
     member(&t, &user, &relaxed).await;
     put_policy(&t, &strict, json!({"mfa": {"required": true}})).await;
@@ -317,9 +310,9 @@ async fn switching_organizations_must_meet_the_new_organizations_policy() {
 async fn an_ip_allowlist_stops_requests_from_elsewhere_except_the_break_glass_account() {
     let (t, _) = spawn().await;
     let org = t.organization("Acme").await;
-    let user = verified_user(&t, "fay@example.com").await;
+    let user = t.verified_user("fay@example.com", PASSWORD).await;
     member(&t, &user, &org).await;
-    let owner = verified_user(&t, "owner@example.com").await;
+    let owner = t.verified_user("owner@example.com", PASSWORD).await;
     member(&t, &owner, &org).await;
     let mut grant = password(&t, "fay@example.com");
     grant["ip_address"] = json!("203.0.113.9");
@@ -349,7 +342,7 @@ async fn an_ip_allowlist_stops_requests_from_elsewhere_except_the_break_glass_ac
 async fn session_limits_and_sign_in_methods_apply() {
     let (t, clock) = spawn().await;
     let org = t.organization("Acme").await;
-    let user = verified_user(&t, "gus@example.com").await;
+    let user = t.verified_user("gus@example.com", PASSWORD).await;
     member(&t, &user, &org).await;
     let signed_in = authenticate(&t, password(&t, "gus@example.com")).await;
     put_policy(&t, &org, json!({"session": {"idle_timeout_seconds": 600, "max_lifetime_seconds": 3600}})).await;
@@ -372,9 +365,9 @@ async fn session_limits_and_sign_in_methods_apply() {
 async fn enforce_now_ends_the_sessions_a_tightened_policy_rules_out() {
     let (t, clock) = spawn().await;
     let org = t.organization("Acme").await;
-    let lax = verified_user(&t, "hal@example.com").await;
+    let lax = t.verified_user("hal@example.com", PASSWORD).await;
     member(&t, &lax, &org).await;
-    let careful = verified_user(&t, "ivy@example.com").await;
+    let careful = t.verified_user("ivy@example.com", PASSWORD).await;
     member(&t, &careful, &org).await;
     let lax_session = authenticate(&t, password(&t, "hal@example.com")).await;
     let (_, secret, first) = enroll(&t, &careful).await;
@@ -454,7 +447,7 @@ async fn only_addresses_at_allowed_domains_can_join() {
         t.get(&format!("/organizations/{org}/policy")).await.body["allowed_email_domains"],
         json!(["acme.co.uk", "acme.com"])
     );
-    let outsider = verified_user(&t, "jo@gmail.com").await;
+    let outsider = t.verified_user("jo@gmail.com", PASSWORD).await;
     let refused =
         t.post("/user_management/organization_memberships", json!({"user_id": outsider, "organization_id": org})).await;
     assert_eq!(refused.status, 422, "{}", refused.text);
@@ -462,7 +455,7 @@ async fn only_addresses_at_allowed_domains_can_join() {
     let invite =
         t.post("/user_management/invitations", json!({"email": "kim@gmail.com", "organization_id": org})).await;
     assert_eq!((invite.status, invite.body["errors"][0]["field"].clone()), (422, json!("email")), "{}", invite.text);
-    let insider = verified_user(&t, "lee@acme.com").await;
+    let insider = t.verified_user("lee@acme.com", PASSWORD).await;
     member(&t, &insider, &org).await;
     let invited =
         t.post("/user_management/invitations", json!({"email": "max@ACME.co.uk", "organization_id": org})).await;
@@ -483,7 +476,7 @@ async fn users_at_a_verified_domain_join_at_sign_in_when_auto_join_is_on() {
     let saved = put_policy(&t, &org, json!({"auto_join": {"role_slug": "member"}})).await;
     assert_eq!(saved.body["auto_join"], json!({"role_slug": "member"}));
 
-    let user = verified_user(&t, "nia@acme.com").await;
+    let user = t.verified_user("nia@acme.com", PASSWORD).await;
     let signed_in = authenticate(&t, password(&t, "nia@acme.com")).await;
     assert_eq!(signed_in.status, 200, "{}", signed_in.text);
     assert_eq!(signed_in.body["organization_id"], org.as_str(), "joined and scoped to Acme");
@@ -498,7 +491,7 @@ async fn users_at_a_verified_domain_join_at_sign_in_when_auto_join_is_on() {
     );
     let again = authenticate(&t, password(&t, "nia@acme.com")).await;
     assert!(again.body.get("organization_id").is_none(), "{}", again.text);
-    verified_user(&t, "oz@elsewhere.com").await;
+    t.verified_user("oz@elsewhere.com", PASSWORD).await;
     assert!(authenticate(&t, password(&t, "oz@elsewhere.com")).await.body.get("organization_id").is_none());
     let unverified = t.post("/user_management/users", json!({"email": "pat@acme.com", "password": PASSWORD})).await;
     assert_eq!(unverified.status, 201);
