@@ -34,6 +34,10 @@ pub(super) async fn setup_view(
 ) -> Result<MfaSetupPage, Response> {
     let factor = match authorize::enrollment(&state.app, flow).await {
         Ok(factor) => factor,
+        // The user has a second factor already: they verify with it, they don't add another.
+        Err(portico_app::Error::Invalid(invalid)) if invalid.0.iter().any(|e| e.code == "second_factor_required") => {
+            return Err(super::see_other(visitor, "/mfa/verify"));
+        }
         Err(error) => {
             tracing::debug!(%error, "no enrollment for this flow");
             return Err(error_page(state, visitor, StatusCode::BAD_REQUEST, "flow_expired"));
